@@ -121,19 +121,26 @@ void gemm_pack_b_transposed(const struct gemm_b *b, float *dst, int64_t k0, int 
 
 size_t gemm_a_buf_floats(int64_t m) { return (size_t)((m + GEMM_MR - 1) / GEMM_MR * GEMM_MR) * GEMM_KC; }
 
+// Stores an MR x NR tile whose columns are not one contiguous run of C (image boundaries inside the
+// panel, or a partial panel): split the columns into runs that are contiguous in C.
 static void store_tile_slow(const struct gemm_c *c, const float *tile, int64_t i0, int rows, int64_t j0, int cols,
                             bool accumulate) {
-    for (int i = 0; i < rows; i++) {
-        float rb = !accumulate && c->row_bias ? c->row_bias[i0 + i] : 0.0f;
-        float *row = c->data + (i0 + i) * c->ld;
-        for (int j = 0; j < cols; j++) {
-            int64_t jj = j0 + j;
-            float *p = row + (jj / c->cols_per_group) * c->group_stride + jj % c->cols_per_group;
-            float v = tile[i * GEMM_NR + j];
-            if (accumulate) v += *p;
-            else v += rb + (c->col_bias ? c->col_bias[jj] : 0.0f);
-            *p = v;
+    for (int j = 0; j < cols;) {
+        int64_t jj = j0 + j, off = jj % c->cols_per_group;
+        int len = (int)(c->cols_per_group - off < cols - j ? c->cols_per_group - off : cols - j);
+        float *base = c->data + (jj / c->cols_per_group) * c->group_stride + off;
+        for (int i = 0; i < rows; i++) {
+            float *p = base + (i0 + i) * c->ld;
+            const float *t = tile + i * GEMM_NR + j;
+            if (accumulate) {
+                for (int q = 0; q < len; q++) p[q] += t[q];
+            } else {
+                float rb = c->row_bias ? c->row_bias[i0 + i] : 0.0f;
+                const float *cb = c->col_bias ? c->col_bias + jj : NULL;
+                for (int q = 0; q < len; q++) p[q] = t[q] + rb + (cb ? cb[q] : 0.0f);
+            }
         }
+        j += len;
     }
 }
 
@@ -183,45 +190,98 @@ void gemm_serial(int64_t m, int64_t n, int64_t k, const struct gemm_a *a, const 
     gemm_block(0, m, 0, n, k, a, b, c, a_buf, b_buf);
 }
 
+// --- multi-threaded driver (BLIS loop order) ----------------------------------------------------------
+// for each column block jc (NC wide) and K block pc (KC deep):
+//   phase 1: all threads pack B[pc, jc] once into a shared buffer (one NR panel per task);
+//   phase 2: tasks = MC-row blocks x column groups; each packs its A block (MC x KC) and runs the
+//            micro-kernels over its share of the shared B panels.
+// B is packed exactly once; A once per (jc, pc, column group). Column groups exist only to give every
+// thread work when M is small (e.g. 320 output channels).
+
+#define GEMM_MC (8 * GEMM_MR)
+#define GEMM_NC 4096
+
 struct gemm_job {
     struct cpu_ctx *ctx;
-    int64_t m, n, k, tile_m, tile_n, tasks_n;
+    int64_t m, k, jc, nc, pc;
+    int kc;
+    int64_t tasks_m, groups, panels_per_group;
     const struct gemm_a *a;
     const struct gemm_b *b;
     const struct gemm_c *c;
+    float *b_shared; // kc x (panels * NR)
 };
 
-static void gemm_task(void *arg, int64_t task, int thread) {
+static void pack_b_task(void *arg, int64_t panel, int thread) {
+    (void)thread;
     const struct gemm_job *job = arg;
-    int64_t i0 = (task / job->tasks_n) * job->tile_m, j0 = (task % job->tasks_n) * job->tile_n;
-    int64_t i1 = i0 + job->tile_m < job->m ? i0 + job->tile_m : job->m;
-    int64_t j1 = j0 + job->tile_n < job->n ? j0 + job->tile_n : job->n;
-    gemm_block(i0, i1, j0, j1, job->k, job->a, job->b, job->c, cpu_scratch(job->ctx, thread, SCRATCH_GEMM_A),
-               cpu_scratch(job->ctx, thread, SCRATCH_GEMM_B));
+    int64_t j0 = job->jc + panel * GEMM_NR;
+    int cols = (int)(job->jc + job->nc - j0 < GEMM_NR ? job->jc + job->nc - j0 : GEMM_NR);
+    job->b->pack(job->b, job->b_shared + panel * GEMM_NR * job->kc, job->pc, job->kc, j0, cols);
 }
 
-static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+static void compute_task(void *arg, int64_t task, int thread) {
+    const struct gemm_job *job = arg;
+    const struct gemm_c *c = job->c;
+    int64_t im = task / job->groups, g = task % job->groups;
+    int64_t i0 = im * GEMM_MC, i1 = i0 + GEMM_MC < job->m ? i0 + GEMM_MC : job->m;
+    int64_t p0 = g * job->panels_per_group, n_panels = (job->nc + GEMM_NR - 1) / GEMM_NR;
+    int64_t p1 = p0 + job->panels_per_group < n_panels ? p0 + job->panels_per_group : n_panels;
+    if (p0 >= p1) return;
+    int kc = job->kc;
+    bool accumulate = job->pc > 0 || c->accumulate;
+    float *a_buf = cpu_scratch(job->ctx, thread, SCRATCH_GEMM_A);
+    float tile[GEMM_MR * GEMM_NR];
+    job->a->pack(job->a, a_buf, i0, i1 - i0, job->pc, kc);
+    for (int64_t p = p0; p < p1; p++) {
+        int64_t jr = job->jc + p * GEMM_NR;
+        int cols = (int)(job->jc + job->nc - jr < GEMM_NR ? job->jc + job->nc - jr : GEMM_NR);
+        const float *bp = job->b_shared + p * GEMM_NR * kc;
+        int64_t off = jr % c->cols_per_group;
+        bool contiguous = cols == GEMM_NR && off + GEMM_NR <= c->cols_per_group;
+        float *cbase = c->data + (jr / c->cols_per_group) * c->group_stride + off;
+        for (int64_t ir = i0; ir < i1; ir += GEMM_MR) {
+            int rows = (int)(i1 - ir < GEMM_MR ? i1 - ir : GEMM_MR);
+            const float *ap = a_buf + (ir - i0) * kc;
+            if (contiguous && rows == GEMM_MR) {
+                micro_kernel(kc, ap, bp, cbase + ir * c->ld, c->ld, accumulate, c->row_bias ? c->row_bias + ir : NULL,
+                             c->col_bias ? c->col_bias + jr : NULL);
+            } else {
+                micro_kernel(kc, ap, bp, tile, GEMM_NR, false, NULL, NULL);
+                store_tile_slow(c, tile, ir, rows, jr, cols, accumulate);
+            }
+        }
+    }
+}
 
 ls_status gemm_run(struct cpu_ctx *ctx, int64_t m, int64_t n, int64_t k, const struct gemm_a *a,
                    const struct gemm_b *b, const struct gemm_c *c) {
     if (m <= 0 || n <= 0) return LS_OK;
-    // Tiles as large as possible (each task repacks A once per KC block and B once per MR panel row),
-    // but enough of them to keep every thread busy with dynamic scheduling.
-    int64_t tile_m = round_up(m < 1024 ? m : 1024, GEMM_MR);
-    int64_t tile_n = round_up(n < 512 ? n : 512, GEMM_NR);
-    int64_t want = 4 * (int64_t)ctx->n_threads;
-    for (;;) {
-        int64_t tasks = ((m + tile_m - 1) / tile_m) * ((n + tile_n - 1) / tile_n);
-        if (tasks >= want) break;
-        bool can_n = tile_n > 4 * GEMM_NR, can_m = tile_m > 8 * GEMM_MR;
-        if (can_n && (tile_n >= tile_m || !can_m)) tile_n = round_up(tile_n / 2, GEMM_NR);
-        else if (can_m) tile_m = round_up(tile_m / 2, GEMM_MR);
-        else break;
+    if (k == 0) {
+        if (!c->accumulate) fill_bias(0, m, 0, n, c);
+        return LS_OK;
     }
-    LS_TRY(cpu_scratch_reserve(ctx, SCRATCH_GEMM_A, gemm_a_buf_floats(tile_m) * 4));
-    LS_TRY(cpu_scratch_reserve(ctx, SCRATCH_GEMM_B, (size_t)GEMM_KC * GEMM_NR * 4));
-    struct gemm_job job = {ctx, m, n, k, tile_m, tile_n, (n + tile_n - 1) / tile_n, a, b, c};
-    int64_t tasks = ((m + tile_m - 1) / tile_m) * job.tasks_n;
-    pool_run(ctx->pool, tasks, gemm_task, &job);
+    int64_t nc_max = n < GEMM_NC ? n : GEMM_NC;
+    int64_t panels_max = (nc_max + GEMM_NR - 1) / GEMM_NR;
+    LS_TRY(cpu_scratch_reserve(ctx, SCRATCH_GEMM_A, gemm_a_buf_floats(GEMM_MC) * 4));
+    LS_TRY(cpu_scratch_reserve(ctx, SCRATCH_GEMM_B, (size_t)panels_max * GEMM_NR * GEMM_KC * 4));
+    struct gemm_job job = {.ctx = ctx, .m = m, .k = k, .a = a, .b = b, .c = c,
+                           .b_shared = cpu_scratch(ctx, 0, SCRATCH_GEMM_B)};
+    job.tasks_m = (m + GEMM_MC - 1) / GEMM_MC;
+    int64_t want = 8 * (int64_t)ctx->n_threads; // dynamic scheduling evens out 8 tasks per thread
+    for (int64_t jc = 0; jc < n; jc += GEMM_NC) {
+        job.jc = jc;
+        job.nc = n - jc < GEMM_NC ? n - jc : GEMM_NC;
+        int64_t panels = (job.nc + GEMM_NR - 1) / GEMM_NR;
+        job.groups = job.tasks_m >= want ? 1 : (want + job.tasks_m - 1) / job.tasks_m;
+        if (job.groups > panels) job.groups = panels;
+        job.panels_per_group = (panels + job.groups - 1) / job.groups;
+        for (int64_t pc = 0; pc < k; pc += GEMM_KC) {
+            job.pc = pc;
+            job.kc = (int)(k - pc < GEMM_KC ? k - pc : GEMM_KC);
+            pool_run(ctx->pool, panels, pack_b_task, &job);
+            pool_run(ctx->pool, job.tasks_m * job.groups, compute_task, &job);
+        }
+    }
     return LS_OK;
 }

@@ -67,7 +67,11 @@ static inline tensor dev_copy(struct backend *be, const tensor *host) {
     for (int i = 0; i < t.n_dims; i++) t.stride[i] = host->stride[i];
     size_t n = tensor_n_bytes(host);
     LS_ASSERT(backend_alloc(be, n + GUARD_BYTES, &t.data) == LS_OK);
-    LS_ASSERT(be->ops->upload(be->ctx, t.data, host->data, n) == LS_OK);
+    unsigned char *staged = malloc(n + GUARD_BYTES); // data + guard bytes, so in-place outputs are checked too
+    memcpy(staged, host->data, n);
+    memset(staged + n, GUARD_BYTE, GUARD_BYTES);
+    LS_ASSERT(be->ops->upload(be->ctx, t.data, staged, n + GUARD_BYTES) == LS_OK);
+    free(staged);
     t.scale = NULL;
     if (host->scale) {
         void *s;
