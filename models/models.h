@@ -276,4 +276,40 @@ struct unet_inputs {
 ls_status unet_forward(const struct unet *u, arena *act, const struct unet_inputs *in, const tensor *out);
 ls_status unet_plan(const struct unet *u, int64_t batch, int64_t frames, int64_t h, int64_t w, size_t *peak_bytes);
 
+// --- DDIM (diffusers DDIMScheduler with LatentSync's configs/scheduler_config.json) ----------------------
+
+#define DDIM_TRAIN_STEPS 1000
+#define DDIM_MAX_STEPS 1000
+
+struct ddim {
+    float alphas_cumprod[DDIM_TRAIN_STEPS]; // float32 as torch computes them
+    float final_alpha_cumprod;             // alphas_cumprod[0]: set_alpha_to_one is false
+    int n_steps;
+    int timesteps[DDIM_MAX_STEPS];         // "leading" spacing + steps_offset 1: 951, 901, ..., 1 for 20 steps
+};
+
+// Scaled-linear betas 0.00085 .. 0.012; n_steps in [1, 1000].
+ls_status ddim_init(struct ddim *d, int n_steps);
+// x <- DDIM step (eta 0, epsilon prediction) from t = timesteps[j]; eps and x on the same backend; x0 is
+// scratch of x's shape.
+ls_status ddim_step(const struct ddim *d, int j, const tensor *eps, const tensor *x, const tensor *x0);
+
+// --- the denoising loop of one batch of frames (LipsyncPipeline.__call__'s inner loop) ------------------
+
+struct denoise_inputs {
+    const tensor *noise;  // (1, 4, F, h, w): initial latents
+    const tensor *mask;   // (1, 1, F, h, w)
+    const tensor *masked; // (1, 4, F, h, w): masked-image latents
+    const tensor *ref;    // (1, 4, F, h, w): reference latents
+    const tensor *audio;  // (F, tokens, cross_dim)
+    int steps;
+    float guidance;         // > 1 enables classifier-free guidance (zero audio for the unconditional half)
+    int deepcache_interval; // <= 1: off; N: full UNet on steps j with j % N == 0, shallow branch otherwise
+};
+
+// latents (1, 4, F, h, w) <- the sampled latents.
+ls_status denoise(const struct unet *u, arena *act, const struct denoise_inputs *in, const tensor *latents);
+ls_status denoise_plan(const struct unet *u, int64_t frames, int64_t h, int64_t w, int64_t tokens, float guidance,
+                       int deepcache_interval, size_t *peak_bytes);
+
 #endif
