@@ -56,6 +56,11 @@ typedef void (*weights_bind_fn)(struct weight_binder *b, void *model);
 ls_status weights_load(struct weight_store *store, const struct weight_source *src, struct backend *be,
                        weights_bind_fn bind, void *model, const char *const *unused);
 void weights_free(struct weight_store *store);
+// Random weights for benchmarks and memory tests (no file): unit-variance uniform noise scaled to
+// 1/sqrt(fan_in) for matrices (stored as `matrix_dt`), 1 + 0.1 u for norm weights, 0.1 u for biases and
+// embeddings; deterministic in `seed`.
+ls_status weights_init_random(struct weight_store *store, struct backend *be, weights_bind_fn bind, void *model,
+                              dtype matrix_dt, uint64_t seed);
 // Binds one tensor of the given shape (printf-style name). Shape mismatches and missing names are
 // recorded in the binder and reported by weights_load.
 void weights_bind(struct weight_binder *b, tensor *out, weight_kind kind, int n_dims, const int64_t *shape,
@@ -106,6 +111,9 @@ struct whisper {
 // Derives the config from tensor shapes (n_head = n_state / 64 as in every Whisper size).
 ls_status whisper_config_from_weights(struct whisper_config *cfg, const struct weight_source *src);
 ls_status whisper_load(struct whisper *w, const struct weight_source *src, struct backend *be);
+struct whisper_config whisper_config_tiny(void);
+ls_status whisper_init_random(struct whisper *w, const struct whisper_config *cfg, struct backend *be, dtype matrix_dt,
+                              uint64_t seed);
 void whisper_free(struct whisper *w);
 ls_status whisper_plan(const struct whisper *w, int64_t batch, size_t *peak_bytes);
 // mel (B, n_mels, 2*n_ctx) -> out (B, n_ctx, n_layer + 1, n_state): the encoder input (after conv + PE)
@@ -163,6 +171,8 @@ struct vae {
 
 ls_status vae_config_from_weights(struct vae_config *cfg, const struct weight_source *src);
 ls_status vae_load(struct vae *v, const struct weight_source *src, struct backend *be);
+struct vae_config vae_config_sd(void); // sd-vae-ft-mse
+ls_status vae_init_random(struct vae *v, const struct vae_config *cfg, struct backend *be, dtype matrix_dt, uint64_t seed);
 void vae_free(struct vae *v);
 // images (N, 3, H, W) in [-1, 1], H and W multiples of 2^(levels-1) -> moments (N, 2*latent, H/8, W/8):
 // mean = channels [0, latent), logvar = the rest (not yet clamped; see vae_posterior).
@@ -260,6 +270,11 @@ struct unet_cache {
 // Heads cannot be derived from weights: `heads` (<= 0: the stage2 value 8) comes from the yaml.
 ls_status unet_config_from_weights(struct unet_config *cfg, const struct weight_source *src, int heads);
 ls_status unet_load(struct unet *u, const struct weight_source *src, struct backend *be, int heads);
+// LatentSync 1.5/1.6 stage2 configuration (configs/unet/stage2.yaml).
+struct unet_config unet_config_stage2(void);
+// A UNet of the given configuration with random weights (benchmarks, memory tests).
+ls_status unet_init_random(struct unet *u, const struct unet_config *cfg, struct backend *be, dtype matrix_dt,
+                           uint64_t seed);
 void unet_free(struct unet *u);
 // sample (B, in, F, H, W), audio ((B*F), 50, cross_dim) or NULL (all-zero audio), out (B, out, F, H, W).
 // Frames fold into the batch b-major ((b, f) -> b*F + f), matching the audio rows. With

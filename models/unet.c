@@ -146,6 +146,19 @@ ls_status unet_load(struct unet *u, const struct weight_source *src, struct back
     return weights_load(&u->store, src, be, bind_unet, u, NULL);
 }
 
+struct unet_config unet_config_stage2(void) {
+    return (struct unet_config){.in_channels = 13, .out_channels = 4, .n_levels = 4, .channels = {320, 640, 1280, 1280},
+                                .layers = 2, .attention = {true, true, true, false}, .motion = true, .heads = 8,
+                                .cross_dim = 384, .time_dim = 1280, .groups = 32, .norm_eps = 1e-5f, .pe_len = 24};
+}
+
+ls_status unet_init_random(struct unet *u, const struct unet_config *cfg, struct backend *be, dtype matrix_dt,
+                           uint64_t seed) {
+    memset(u, 0, sizeof *u);
+    u->config = *cfg;
+    return weights_init_random(&u->store, be, bind_unet, u, matrix_dt, seed);
+}
+
 void unet_free(struct unet *u) {
     if (!u) return;
     weights_free(&u->store);

@@ -146,6 +146,17 @@ ls_status vae_load(struct vae *v, const struct weight_source *src, struct backen
     return weights_load(&v->store, src, be, bind_vae, v, NULL);
 }
 
+struct vae_config vae_config_sd(void) {
+    return (struct vae_config){.n_levels = 4, .channels = {128, 256, 512, 512}, .layers = 2, .latent_channels = 4,
+                               .groups = 32, .eps = 1e-6f, .scaling = 0.18215f};
+}
+
+ls_status vae_init_random(struct vae *v, const struct vae_config *cfg, struct backend *be, dtype matrix_dt, uint64_t seed) {
+    memset(v, 0, sizeof *v);
+    v->config = *cfg;
+    return weights_init_random(&v->store, be, bind_vae, v, matrix_dt, seed);
+}
+
 void vae_free(struct vae *v) {
     if (!v) return;
     weights_free(&v->store);

@@ -2,6 +2,7 @@
 // one-line messages, all missing names reported at once, unexpected names warned about, dtype placement
 // (GEMM weights keep f16/bf16/i8 when the backend's kernels take them; everything else gets the
 // activation dtype), one buffer per model, and zero-copy aliasing of an mmap'd source on the CPU.
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,9 @@
 #define ALIGN_BYTES 256
 
 struct weight_binder {
-    const struct weight_source *src;
+    const struct weight_source *src; // NULL: random weights
+    dtype random_matrix_dt;
+    uint64_t random_state;
     struct backend *be;
     dtype act;
     bool sizing, zero_copy;
@@ -91,11 +94,55 @@ static ls_status upload_converted(struct weight_binder *b, void *dev, dtype dt, 
     if (!host) return ls_fail(LS_ERR_OOM, "%s: out of memory converting a weight", b->src->label);
     if (!direct && !convert_host(host, dt, src, scale)) {
         free(host);
-        return ls_fail(LS_ERR_OOM, "%s: out of memory converting a weight", b->src->label);
+        return ls_fail(LS_ERR_OOM, "%s: out of memory converting a weight", b->src ? b->src->label : "random weights");
     }
     ls_status s = b->be->ops->upload(b->be->ctx, dev, host, n_bytes);
     if (!direct) free(host);
     return s;
+}
+
+static uint64_t next_random(uint64_t *state) { // splitmix64
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+// Unit-variance uniform noise: cheap enough for 1.3 B values (a normal would take ~40 s here).
+static float random_unit(uint64_t *state) {
+    return (float)((double)(next_random(state) >> 11) * (3.4641016151377544 / 9007199254740992.0) - 1.7320508075688772);
+}
+
+static void bind_random(struct weight_binder *b, tensor *out, weight_kind kind, int n_dims, const int64_t *shape,
+                        const char *name) {
+    dtype dt = kind == WEIGHT_MATRIX ? b->random_matrix_dt : b->act;
+    tensor host;
+    ls_status st = tensor_wrap(&host, NULL, DTYPE_F32, n_dims, shape, NULL);
+    if (st) {
+        record_error(b, st, ls_error());
+        return;
+    }
+    size_t n = (size_t)tensor_n_elems(&host), n_bytes = n * dtype_size(dt);
+    if (b->sizing) {
+        reserve(b, n_bytes);
+        b->n_tensors++;
+        b->n_params += n;
+        return;
+    }
+    LS_ASSERT(dt != DTYPE_I8);
+    float *vals = malloc(n * 4 + 4);
+    if (!vals) {
+        record_error(b, LS_ERR_OOM, "random weights: out of memory");
+        return;
+    }
+    bool is_norm_weight = n_dims == 1 && strstr(name, "norm") && strstr(name, ".weight");
+    float scale = n_dims >= 2 ? 1.0f / sqrtf((float)(n / (size_t)shape[0])) : 0.1f;
+    for (size_t i = 0; i < n; i++) vals[i] = (is_norm_weight ? 1.0f : 0.0f) + scale * random_unit(&b->random_state);
+    host.data = vals;
+    st = tensor_wrap(out, b->be, dt, n_dims, shape, b->buffer + reserve(b, n_bytes));
+    if (!st) st = upload_converted(b, out->data, dt, &host, NULL);
+    if (st) record_error(b, st, ls_error());
+    free(vals);
 }
 
 static void remember(struct weight_binder *b, const char *name) {
@@ -118,6 +165,10 @@ void weights_bind(struct weight_binder *b, tensor *out, weight_kind kind, int n_
     vsnprintf(name, sizeof name, name_fmt, ap);
     va_end(ap);
     memset(out, 0, sizeof *out);
+    if (!b->src) {
+        bind_random(b, out, kind, n_dims, shape, name);
+        return;
+    }
     tensor src;
     if (!b->src->find(b->src->ctx, name, &src)) {
         if (b->sizing) {
@@ -257,6 +308,28 @@ ls_status weights_load(struct weight_store *store, const struct weight_source *s
     store->n_tensors = n_tensors;
     store->n_params = n_params;
     binder_release(&b);
+    return LS_OK;
+}
+
+ls_status weights_init_random(struct weight_store *store, struct backend *be, weights_bind_fn bind, void *model,
+                              dtype matrix_dt, uint64_t seed) {
+    memset(store, 0, sizeof *store);
+    struct weight_binder b = {.src = NULL, .be = be, .act = backend_activation_dtype(be), .sizing = true,
+                              .random_matrix_dt = matrix_dt, .random_state = seed};
+    if (matrix_dt != DTYPE_F32 && matrix_dt != DTYPE_F16 && matrix_dt != DTYPE_BF16)
+        return ls_fail(LS_ERR_USAGE, "random weights: dtype %s not supported (f32, f16, bf16)", dtype_name(matrix_dt));
+    bind(&b, model);
+    if (b.error) return ls_fail(b.error, "%s", b.error_msg);
+    size_t total = b.n_bytes, n_tensors = b.n_tensors, n_params = b.n_params;
+    if (total) LS_TRY(backend_alloc(be, total, (void **)&b.buffer));
+    b.sizing = false;
+    b.n_bytes = 0;
+    bind(&b, model);
+    if (b.error) {
+        backend_release(be, b.buffer);
+        return ls_fail(b.error, "%s", b.error_msg);
+    }
+    *store = (struct weight_store){be, b.buffer, total, n_tensors, n_params};
     return LS_OK;
 }
 

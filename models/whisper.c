@@ -83,6 +83,17 @@ ls_status whisper_load(struct whisper *w, const struct weight_source *src, struc
     return weights_load(&w->store, src, be, bind_whisper, w, unused_prefixes);
 }
 
+struct whisper_config whisper_config_tiny(void) {
+    return (struct whisper_config){.n_mels = 80, .n_ctx = 1500, .n_state = 384, .n_head = 6, .n_layer = 4};
+}
+
+ls_status whisper_init_random(struct whisper *w, const struct whisper_config *cfg, struct backend *be, dtype matrix_dt,
+                              uint64_t seed) {
+    memset(w, 0, sizeof *w);
+    w->config = *cfg;
+    return weights_init_random(&w->store, be, bind_whisper, w, matrix_dt, seed);
+}
+
 void whisper_free(struct whisper *w) {
     if (!w) return;
     weights_free(&w->store);
