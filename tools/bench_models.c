@@ -17,6 +17,7 @@ struct model_opts {
     long frames, latent, batch, repeat, size, seconds_audio;
     dtype wdt;
     bool torch;
+    const char *trace;
 };
 
 static double peak_rss_mib(void) {
@@ -115,6 +116,8 @@ static bool parse(int argc, char **argv, struct model_opts *m) {
             i++;
         } else if (!strcmp(a, "--torch")) {
             m->torch = true;
+        } else if (!strcmp(a, "--trace") && v) {
+            m->trace = argv[++i];
         } else if (!strcmp(a, "--json") || !strcmp(a, "--device") || !strcmp(a, "--threads") ||
                    !strcmp(a, "--seconds") || !strcmp(a, "--only")) {
             const char *pair[3] = {"x", a, v};
@@ -189,6 +192,7 @@ static int bench_unet(struct model_opts *m) {
     if (!st) st = fill_random(&audio, 2, 1.0f);
     double t_full = 1e30, t_cached = 1e30;
     struct unet_cache cache = {feats, false};
+    if (!st && m->trace) st = trace_start(m->trace);
     for (long r = 0; !st && r < m->repeat; r++) {
         struct unet_inputs in = {&sample, 951.0f, &audio, b > 1 ? 1 : 0, UNET_FULL_STORE, &cache};
         double t0 = time_now_s();
@@ -202,6 +206,10 @@ static int bench_unet(struct model_opts *m) {
         if (!st) st = be->ops->sync(be->ctx);
         t = time_now_s() - t0;
         t_cached = t < t_cached ? t : t_cached;
+    }
+    if (m->trace) {
+        ls_status ts = trace_stop();
+        st = st ? st : ts;
     }
     double torch_s = -1;
     if (!st && m->torch) {
@@ -230,7 +238,7 @@ int bench_models(int argc, char **argv) {
                            .latent = 32, .batch = 2, .repeat = 2, .size = 256, .seconds_audio = 30, .wdt = DTYPE_F32};
     if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
         printf("usage: latentsync bench unet [--frames 16] [--latent 32] [--batch 2] [--dtype f32|f16|bf16]\n"
-               "                             [--repeat 2] [--device cpu|cuda] [--threads N] [--json] [--torch]\n"
+               "                             [--repeat 2] [--device cpu|cuda] [--threads N] [--json] [--torch] [--trace FILE]\n"
                "  full and DeepCache-cached UNet evaluations of the stage2 architecture with random weights (best of\n"
                "  --repeat runs); --torch also times the original PyTorch UNet on the same shapes after a warm-up\n"
                "  (tools/torch_ref.py; needs Debian python3-torch and the sources named in tests/reference/env.sh)\n");
