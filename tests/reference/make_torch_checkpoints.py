@@ -15,8 +15,8 @@ emitters below (plain Python; nothing hostile is ever unpickled or run). Writes 
                          ("<file>:shares:<name>" = first tensor on the same storage)
   bad/*.pt               hostile and broken files; the expected one-line errors live in the C test
 
-Run:  /usr/bin/python3 tests/reference/make_torch_checkpoints.py     (seeded; output is deterministic except
-      for zip timestamps, which torch writes as zero)
+Run:  /usr/bin/python3 tests/reference/make_torch_checkpoints.py     (seeded; every file is reproduced byte for
+      byte except bad/legacy.pt, whose storage keys are Python object ids)
 """
 import collections, io, json, os, pickle, struct, sys, zipfile, zlib
 
@@ -251,7 +251,7 @@ def make_good():
     record("zip64.pt", dtypes, "", {}, "dtypes")
     with zipfile.ZipFile(os.path.join(GOOD, "pyzip.pt"), "w", zipfile.ZIP_STORED) as z:
         for name, data, _ in entries:
-            z.writestr(name, data)
+            z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
     record("pyzip.pt", dtypes, "", {}, "dtypes")
 
 
