@@ -128,4 +128,36 @@ ls_status pt_get_int(const pt_file *f, const char *dotted, int64_t *out);
 ls_status pt_get_float(const pt_file *f, const char *dotted, double *out);
 ls_status pt_get_str(const pt_file *f, const char *dotted, const char **out);
 
+// --- model configuration from the weights -------------------------------------------------------------------
+// Named tensor shapes from any file (a checkpoint here; a safetensors file through the same two fields), so
+// a configuration can be derived from names and shapes and checked before any data is read.
+
+struct shape_source {
+    const char *label; // the file, for messages
+    // Fills the rank and shape (PT_MAX_DIMS room) of a tensor; false when the name is absent.
+    bool (*find)(void *ctx, const char *name, int *n_dims, int64_t *shape);
+    void *ctx;
+};
+
+void shape_source_pt(struct shape_source *src, const pt_file *f); // borrows f
+
+// openai-whisper's ModelDimensions, as its checkpoints store them under "dims".
+struct whisper_dims {
+    int64_t n_mels, n_audio_ctx, n_audio_state, n_audio_head, n_audio_layer;
+    int64_t n_vocab, n_text_ctx, n_text_state, n_text_head, n_text_layer; // all 0 for an encoder-only file
+};
+
+// Reads the ten integers of the checkpoint's "dims" dict; errors name the missing or mistyped key.
+ls_status whisper_dims_read(const pt_file *f, struct whisper_dims *out);
+// Derives the dims from tensor names and shapes: state, mels and context from conv1 and the positional
+// embeddings, layers by counting blocks, heads as state / 64 (every released Whisper size uses 64-wide
+// heads; shapes cannot tell; 1 when the state is no multiple of 64). A file without a decoder gives zero text dims.
+ls_status whisper_dims_derive(const struct shape_source *src, struct whisper_dims *out);
+// Checks every tensor a Whisper model of these dims has (decoder ones when n_text_layer > 0): the first
+// missing or mis-shaped tensor is the error ("tiny.pt: tensor 'encoder.conv2.weight': shape (...), expected
+// (...)"), so a file that is no Whisper model is refused by name. Also checks the dims themselves.
+ls_status whisper_dims_check(const struct shape_source *src, const struct whisper_dims *d);
+// "dims" when the checkpoint has it, else derived; checked against the tensors either way.
+ls_status whisper_dims_load(const pt_file *f, struct whisper_dims *out);
+
 #endif

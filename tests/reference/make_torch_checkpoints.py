@@ -14,9 +14,10 @@ emitters below (plain Python; nothing hostile is ever unpickled or run). Writes 
                          layouts ("<file>:layout:<name>" = "offset;stride,stride"), storage sharing
                          ("<file>:shares:<name>" = first tensor on the same storage)
   bad/*.pt               hostile and broken files; the expected one-line errors live in the C test
+  config/*.pt            Whisper files without "dims" and with dims that disagree with the tensors
 
 Run:  /usr/bin/python3 tests/reference/make_torch_checkpoints.py     (seeded; every file is reproduced byte for
-      byte except bad/legacy.pt, whose storage keys are Python object ids)
+      byte except bad/legacy.pt and bad/torchscript.pt, which hold Python object ids)
 """
 import collections, io, json, os, pickle, struct, sys, zipfile, zlib
 
@@ -114,6 +115,53 @@ def save(obj, fname, **kw):
     torch.save(obj, os.path.join(GOOD, fname), **kw)
 
 
+WHISPER_DIMS = dict(n_mels=8, n_audio_ctx=6, n_audio_state=16, n_audio_head=2, n_audio_layer=2, n_vocab=11,
+                    n_text_ctx=4, n_text_state=16, n_text_head=2, n_text_layer=1)
+
+
+def whisper_state_dict(dims):
+    """Tensor names and shapes of openai-whisper's model.py (AudioEncoder + TextDecoder), random f16."""
+    wsd = collections.OrderedDict()
+    s, m = dims["n_audio_state"], dims["n_mels"]
+
+    def block(prefix, s, cross):
+        for att in ["attn"] + (["cross_attn"] if cross else []):
+            wsd[f"{prefix}.{att}.query.weight"] = torch.randn(s, s)
+            wsd[f"{prefix}.{att}.query.bias"] = torch.randn(s)
+            wsd[f"{prefix}.{att}.key.weight"] = torch.randn(s, s)
+            wsd[f"{prefix}.{att}.value.weight"] = torch.randn(s, s)
+            wsd[f"{prefix}.{att}.value.bias"] = torch.randn(s)
+            wsd[f"{prefix}.{att}.out.weight"] = torch.randn(s, s)
+            wsd[f"{prefix}.{att}.out.bias"] = torch.randn(s)
+            wsd[f"{prefix}.{att}_ln.weight"] = torch.randn(s)
+            wsd[f"{prefix}.{att}_ln.bias"] = torch.randn(s)
+        wsd[f"{prefix}.mlp.0.weight"] = torch.randn(4 * s, s)
+        wsd[f"{prefix}.mlp.0.bias"] = torch.randn(4 * s)
+        wsd[f"{prefix}.mlp.2.weight"] = torch.randn(s, 4 * s)
+        wsd[f"{prefix}.mlp.2.bias"] = torch.randn(s)
+        wsd[f"{prefix}.mlp_ln.weight"] = torch.randn(s)
+        wsd[f"{prefix}.mlp_ln.bias"] = torch.randn(s)
+
+    wsd["encoder.positional_embedding"] = torch.randn(dims["n_audio_ctx"], s)
+    wsd["encoder.conv1.weight"] = torch.randn(s, m, 3)
+    wsd["encoder.conv1.bias"] = torch.randn(s)
+    wsd["encoder.conv2.weight"] = torch.randn(s, s, 3)
+    wsd["encoder.conv2.bias"] = torch.randn(s)
+    for i in range(dims["n_audio_layer"]):
+        block(f"encoder.blocks.{i}", s, False)
+    wsd["encoder.ln_post.weight"] = torch.randn(s)
+    wsd["encoder.ln_post.bias"] = torch.randn(s)
+    wsd["decoder.positional_embedding"] = torch.randn(dims["n_text_ctx"], s)
+    wsd["decoder.token_embedding.weight"] = torch.randn(dims["n_vocab"], s)
+    for i in range(dims["n_text_layer"]):
+        block(f"decoder.blocks.{i}", s, True)
+    wsd["decoder.ln.weight"] = torch.randn(s)
+    wsd["decoder.ln.bias"] = torch.randn(s)
+    for k in wsd:
+        wsd[k] = wsd[k].half()
+    return wsd
+
+
 # --- good files (real torch.save) -------------------------------------------------------------------------------
 
 def make_good():
@@ -169,46 +217,8 @@ def make_good():
     record("module.pt", sd, "", {}, "module")
 
     # openai-whisper layout: {"dims": {...}, "model_state_dict": {...}} with f16 weights, tiny dims
-    dims = dict(n_mels=8, n_audio_ctx=6, n_audio_state=16, n_audio_head=2, n_audio_layer=2, n_vocab=11,
-                n_text_ctx=4, n_text_state=16, n_text_head=2, n_text_layer=1)
-    wsd = collections.OrderedDict()
-    s, m = dims["n_audio_state"], dims["n_mels"]
-
-    def block(prefix, s, cross):
-        for att in ["attn"] + (["cross_attn"] if cross else []):
-            wsd[f"{prefix}.{att}.query.weight"] = torch.randn(s, s)
-            wsd[f"{prefix}.{att}.query.bias"] = torch.randn(s)
-            wsd[f"{prefix}.{att}.key.weight"] = torch.randn(s, s)
-            wsd[f"{prefix}.{att}.value.weight"] = torch.randn(s, s)
-            wsd[f"{prefix}.{att}.value.bias"] = torch.randn(s)
-            wsd[f"{prefix}.{att}.out.weight"] = torch.randn(s, s)
-            wsd[f"{prefix}.{att}.out.bias"] = torch.randn(s)
-            wsd[f"{prefix}.{att}_ln.weight"] = torch.randn(s)
-            wsd[f"{prefix}.{att}_ln.bias"] = torch.randn(s)
-        wsd[f"{prefix}.mlp.0.weight"] = torch.randn(4 * s, s)
-        wsd[f"{prefix}.mlp.0.bias"] = torch.randn(4 * s)
-        wsd[f"{prefix}.mlp.2.weight"] = torch.randn(s, 4 * s)
-        wsd[f"{prefix}.mlp.2.bias"] = torch.randn(s)
-        wsd[f"{prefix}.mlp_ln.weight"] = torch.randn(s)
-        wsd[f"{prefix}.mlp_ln.bias"] = torch.randn(s)
-
-    wsd["encoder.positional_embedding"] = torch.randn(dims["n_audio_ctx"], s)
-    wsd["encoder.conv1.weight"] = torch.randn(s, m, 3)
-    wsd["encoder.conv1.bias"] = torch.randn(s)
-    wsd["encoder.conv2.weight"] = torch.randn(s, s, 3)
-    wsd["encoder.conv2.bias"] = torch.randn(s)
-    for i in range(dims["n_audio_layer"]):
-        block(f"encoder.blocks.{i}", s, False)
-    wsd["encoder.ln_post.weight"] = torch.randn(s)
-    wsd["encoder.ln_post.bias"] = torch.randn(s)
-    wsd["decoder.positional_embedding"] = torch.randn(dims["n_text_ctx"], s)
-    wsd["decoder.token_embedding.weight"] = torch.randn(dims["n_vocab"], s)
-    for i in range(dims["n_text_layer"]):
-        block(f"decoder.blocks.{i}", s, True)
-    wsd["decoder.ln.weight"] = torch.randn(s)
-    wsd["decoder.ln.bias"] = torch.randn(s)
-    for k in wsd:
-        wsd[k] = wsd[k].half()
+    dims = dict(WHISPER_DIMS)
+    wsd = whisper_state_dict(dims)
     whisper = {"dims": dims, "model_state_dict": wsd}
     save(whisper, "whisper_tiny.pt")
     record("whisper_tiny.pt", whisper, "model_state_dict", {f"dims.{k}": v for k, v in dims.items()}, "whisper_tiny")
@@ -437,16 +447,28 @@ def make_bad():
     return bad
 
 
+def make_config():
+    """Whisper dims derivation and checks: no dims (derive), dims that disagree with the tensors."""
+    d = os.path.join(ROOT, "config")
+    os.makedirs(d, exist_ok=True)
+    dims = dict(WHISPER_DIMS)
+    wsd = whisper_state_dict(dims)
+    torch.save({"model_state_dict": wsd}, os.path.join(d, "whisper_no_dims.pt"))
+    torch.save({"dims": dict(dims, n_audio_state=32), "model_state_dict": wsd}, os.path.join(d, "whisper_wrong_dims.pt"))
+    torch.save({"dims": dict(dims, n_audio_layer=1), "model_state_dict": wsd}, os.path.join(d, "whisper_extra_layer.pt"))
+
+
 def main():
     os.makedirs(GOOD, exist_ok=True)
     os.makedirs(BAD, exist_ok=True)
     make_good()
+    make_config()
     meta["files"] = ",".join(files)
     write_safetensors(os.path.join(ROOT, "expected.safetensors"), expected, meta)
     for name, data in make_bad().items():
         with open(os.path.join(BAD, name), "wb") as f:
             f.write(data)
-    total = sum(os.path.getsize(os.path.join(d, n)) for d in (GOOD, BAD, ROOT) for n in os.listdir(d)
+    total = sum(os.path.getsize(os.path.join(d, n)) for d in (GOOD, BAD, ROOT, os.path.join(ROOT, "config")) for n in os.listdir(d)
                 if os.path.isfile(os.path.join(d, n)))
     print(f"wrote {len(files)} good files, {len(os.listdir(BAD))} bad files, {len(expected)} expected tensors; "
           f"{total} bytes in {ROOT}")
