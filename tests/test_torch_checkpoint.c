@@ -226,6 +226,7 @@ static const struct bad_case {
     {"complex_storage.pt", LS_ERR_INPUT, "pickle global 'torch.ComplexFloatStorage' is not allowed"},
     {"shared_storage_dtypes.pt", LS_ERR_INPUT, "storage '0' is 48 bytes of f32 for tensor 'a' but 48 bytes of f16"},
     {"duplicate_names.pt", LS_ERR_INPUT, "tensor name 'a.b' appears twice"},
+    {"shared_blowup.pt", LS_ERR_INPUT, "more than 262144 tensors"},
 };
 
 static void check_bad_files(void) {

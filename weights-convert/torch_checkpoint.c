@@ -32,6 +32,7 @@ struct pt_file {
     struct pt_tensor *tensors;
     int n_tensors, cap_tensors;
     int *by_name;
+    size_t n_visits; // walk: objects reached, bounded (a dict holding the same dict twice, 100 levels deep, has 2^100 paths)
 };
 
 static const struct {
@@ -229,6 +230,7 @@ static ls_status add_tensor(pt_file *f, const char *name, const struct pk_obj *o
         expect *= t.shape[i];
     }
     t.data = t.storage + (size_t)t.storage_offset * elem;
+    if (f->n_tensors == PK_MAX_TENSORS) return ffail(f, "more than %d tensors", PK_MAX_TENSORS);
     if (f->n_tensors == f->cap_tensors) {
         int cap = f->cap_tensors ? 2 * f->cap_tensors : 64;
         struct pt_tensor *p = realloc(f->tensors, (size_t)cap * sizeof *p);
@@ -262,6 +264,8 @@ static ls_status walk(pt_file *f, const struct pk_obj *o, char *name, size_t len
         wc_printable(shown, sizeof shown, name);
         return ffail(f, "objects nested deeper than %d levels at '%s'", PK_MAX_NESTING, shown);
     }
+    if (++f->n_visits > PK_MAX_VISITS)
+        return ffail(f, "more than %d objects reached while listing tensors (containers shared many times over)", PK_MAX_VISITS);
     if (o->kind == PT_KIND_TENSOR) return add_tensor(f, name, o);
     if (o->kind == PT_KIND_DICT) {
         for (size_t i = 0; i + 1 < o->u.seq.n; i += 2) {

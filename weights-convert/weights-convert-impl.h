@@ -50,7 +50,9 @@ const char *pt_kind_article(pt_kind kind); // "an" for int, "a" otherwise
 #define PK_MAX_MARKS 1000         // open MARKs at once
 #define PK_MAX_NESTING 100        // containers inside containers (a state dict needs < 10)
 #define PK_MAX_MEMO (1 << 21)     // memo slots
-#define PK_MAX_OBJECTS (1 << 24)  // objects created
+#define PK_MAX_OBJECTS (1 << 22)  // objects created (the full UNet's pickle makes ~50k)
+#define PK_MAX_TENSORS (1 << 18)  // tensors listed (the full UNet has ~2.7k)
+#define PK_MAX_VISITS (1 << 22)   // objects reached when listing tensors (shared containers multiply paths)
 #define PK_MAX_STR_BYTES (1 << 20)   // one str or global name
 #define PK_MAX_BYTES_BYTES (64 << 20) // one bytes object
 

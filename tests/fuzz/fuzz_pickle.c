@@ -12,8 +12,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int64_t walk(const pt_value *v, int depth) {
-    if (depth > 2 * PK_MAX_NESTING) return 0; // cycles: lists may hold themselves
+static int64_t walk(const pt_value *v, int depth, int *budget) {
+    if (depth > 2 * PK_MAX_NESTING || --*budget < 0) return 0; // cycles and shared containers
     int64_t sum = 0, i;
     double d;
     bool b;
@@ -25,8 +25,8 @@ static int64_t walk(const pt_value *v, int depth) {
     size_t n = pt_value_len(v);
     for (size_t k = 0; k < n && k < 64; k++) {
         const pt_value *key = pt_value_key(v, k);
-        if (key) sum += walk(key, depth + 1);
-        sum += walk(pt_value_item(v, k), depth + 1);
+        if (key) sum += walk(key, depth + 1, budget);
+        sum += walk(pt_value_item(v, k), depth + 1, budget);
     }
     return sum;
 }
@@ -50,7 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         (void)pt_tensor_view(t, &view);
         free(buf);
     }
-    volatile int64_t sum = walk(pt_root(f), 0);
+    int budget = 100000;
+    volatile int64_t sum = walk(pt_root(f), 0, &budget);
     int64_t step;
     (void)pt_get_int(f, "global_step", &step);
     (void)pt_lookup(f, "dims.n_mels");

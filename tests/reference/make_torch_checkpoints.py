@@ -444,6 +444,11 @@ def make_bad():
         (P_str("a.b"), P_tensor("FloatStorage", "0", 12, 0, (12,), (1,))),
         (P_str("a"), P_dict([(P_str("b"), P_tensor("FloatStorage", "0", 12, 0, (3,), (1,)))]))]) + b".",
         {"0": f32_12}))
+    # one dict referenced twice per level, 60 levels: 2^60 paths to list, built from a few hundred bytes
+    blowup = b"\x80\x02}(" + P_str("t") + P_tensor("FloatStorage", "0", 12, 0, (12,), (1,)) + b"uq\x00"
+    for i in range(1, 61):
+        blowup += b"}(" + P_str("a") + b"h" + bytes([i - 1]) + P_str("b") + b"h" + bytes([i - 1]) + b"uq" + bytes([i])
+    bad["shared_blowup.pt"] = build_zip(torch_layout(blowup + b".", {"0": f32_12}))
     return bad
 
 
