@@ -20,7 +20,8 @@ static bool same_dtype_name(pt_dtype dt, st_dtype sdt) {
     char up[16];
     const char *n = pt_dtype_name(dt);
     size_t i = 0;
-    for (; n[i] && i + 1 < sizeof up; i++) up[i] = (char)toupper((unsigned char)n[i]);
+    for (; n[i] && i + 1 < sizeof up; i++)
+        up[i] = (char)toupper((unsigned char)n[i]);
     up[i] = '\0';
     return !strcmp(up, st_dtype_name(sdt));
 }
@@ -105,7 +106,8 @@ static void check_good_file(st_file *ex, const char *file) {
     CHECK(!strcmp(pt_selected(f), st_metadata(ex, key)), "%s: selected '%s', expected '%s'", file, pt_selected(f),
           st_metadata(ex, key));
     snprintf(key, sizeof key, "%s:top", file);
-    CHECK(!strcmp(pt_top(f), st_metadata(ex, key)), "%s: top '%s', expected '%s'", file, pt_top(f), st_metadata(ex, key));
+    CHECK(!strcmp(pt_top(f), st_metadata(ex, key)), "%s: top '%s', expected '%s'", file, pt_top(f),
+          st_metadata(ex, key));
     CHECK(pt_format_version(f) == 3, "%s: format version %lld", file, (long long)pt_format_version(f));
     CHECK(pt_count(f) == want_count, "%s: %d tensors, expected %d", file, pt_count(f), want_count);
     CHECK_OK(pt_verify_crc(f));
@@ -120,7 +122,8 @@ static void check_good_file(st_file *ex, const char *file) {
         CHECK(same_dtype_name(t->dtype, e->dtype), "%s: '%s' is %s, torch says %s", file, t->name,
               pt_dtype_name(t->dtype), st_dtype_name(e->dtype));
         bool same_shape = t->n_dims == e->n_dims;
-        for (int d = 0; same_shape && d < t->n_dims; d++) same_shape = t->shape[d] == e->shape[d];
+        for (int d = 0; same_shape && d < t->n_dims; d++)
+            same_shape = t->shape[d] == e->shape[d];
         CHECK(same_shape, "%s: '%s' has another shape than torch's", file, t->name);
         if (!same_shape) continue;
         check_copy(file, t, t->dtype, e);
@@ -136,8 +139,10 @@ static void check_good_file(st_file *ex, const char *file) {
         const char *layout = st_metadata(ex, key);
         char got[256];
         int n = snprintf(got, sizeof got, "%lld;", (long long)t->storage_offset);
-        for (int d = 0; d < t->n_dims; d++) n += snprintf(got + n, sizeof got - (size_t)n, d ? ",%lld" : "%lld", (long long)t->stride[d]);
-        CHECK(layout && !strcmp(layout, got), "%s: '%s' layout %s, torch says %s", file, t->name, got, layout ? layout : "?");
+        for (int d = 0; d < t->n_dims; d++)
+            n += snprintf(got + n, sizeof got - (size_t)n, d ? ",%lld" : "%lld", (long long)t->stride[d]);
+        CHECK(layout && !strcmp(layout, got), "%s: '%s' layout %s, torch says %s", file, t->name, got,
+              layout ? layout : "?");
         // storage sharing: same storage exactly when torch's storages are the same
         snprintf(key, sizeof key, "%s:shares:%s", file, t->name);
         const char *group = st_metadata(ex, key);
@@ -195,8 +200,9 @@ static const struct bad_case {
     {"no_data_pkl.pt", LS_ERR_INPUT, "without '<top>/data.pkl'"},
     {"big_endian.pt", LS_ERR_INPUT, "byteorder record says 'big'"},
     {"missing_storage.pt", LS_ERR_INPUT, "storage record 'archive/data/0' is missing"},
-    {"legacy.pt", LS_ERR_INPUT, "legacy torch.save format (torch < 1.6, not a zip archive); hint: re-save with "
-                                "torch>=1.6 (torch.save(..., _use_new_zipfile_serialization=True))"},
+    {"legacy.pt", LS_ERR_INPUT,
+     "legacy torch.save format (torch < 1.6, not a zip archive); hint: re-save with "
+     "torch>=1.6 (torch.save(..., _use_new_zipfile_serialization=True))"},
     {"bare_pickle.pt", LS_ERR_INPUT, "a bare pickle, not a PyTorch zip checkpoint; hint: re-save"},
     {"torchscript.pt", LS_ERR_INPUT, "a TorchScript archive"},
     {"global_os_system.pt", LS_ERR_INPUT, "pickle global 'os.system' is not allowed (loading never runs code)"},
@@ -215,8 +221,9 @@ static const struct bad_case {
     {"stack_underflow.pt", LS_ERR_INPUT, "stack underflow"},
     {"huge_int.pt", LS_ERR_INPUT, "integer of 9 bytes (more than 64 bits)"},
     {"protocol_9.pt", LS_ERR_INPUT, "protocol 9 (this reader takes 2 to 5)"},
-    {"storage_too_small.pt", LS_ERR_INPUT, "tensor 'w': shape (4, 4), strides (4, 1) from offset 0 reach element 15, "
-                                           "storage '0' has 12 f32 elements"},
+    {"storage_too_small.pt", LS_ERR_INPUT,
+     "tensor 'w': shape (4, 4), strides (4, 1) from offset 0 reach element 15, "
+     "storage '0' has 12 f32 elements"},
     {"offset_past_storage.pt", LS_ERR_INPUT, "reach element 13, storage '0' has 12"},
     {"record_too_small.pt", LS_ERR_INPUT, "storage '0' holds 48 bytes, its pickle declares 16 f32 elements (64 bytes)"},
     {"shape_overflow.pt", LS_ERR_INPUT, "shape (1099511627776, 1099511627776) has more elements than fit in 64 bits"},
@@ -238,7 +245,8 @@ static void check_bad_files(void) {
         CHECK_FAILS(pt_open(&f, path, NULL), c->status, c->needle);
         CHECK(f == NULL, "%s: no file object on failure", c->file);
         CHECK(!strchr(ls_error(), '\n'), "%s: message is not one line", c->file);
-        CHECK(!strncmp(ls_error(), path, strlen(path)), "%s: message does not start with the path: %s", c->file, ls_error());
+        CHECK(!strncmp(ls_error(), path, strlen(path)), "%s: message does not start with the path: %s", c->file,
+              ls_error());
         printf("refused %-28s %s\n", c->file, ls_error() + strlen(path) + 2);
         pt_close(f);
     }
@@ -251,7 +259,8 @@ static void check_bad_files(void) {
         if (d->d_name[0] == '.') continue;
         n_files++;
         bool known = !strcmp(d->d_name, "ok_reference.pt");
-        for (size_t i = 0; !known && i < sizeof bad_cases / sizeof *bad_cases; i++) known = !strcmp(d->d_name, bad_cases[i].file);
+        for (size_t i = 0; !known && i < sizeof bad_cases / sizeof *bad_cases; i++)
+            known = !strcmp(d->d_name, bad_cases[i].file);
         CHECK(known, "bad/%s has no expected error in this test", d->d_name);
     }
     if (dir) closedir(dir);
@@ -260,7 +269,8 @@ static void check_bad_files(void) {
     pt_file *f = NULL;
     CHECK_OK(pt_open(&f, path, NULL));
     if (f) {
-        CHECK(pt_count(f) == 1 && pt_find(f, "w") && pt_find(f, "w")->n_elems == 12, "ok_reference.pt: one (3, 4) tensor");
+        CHECK(pt_count(f) == 1 && pt_find(f, "w") && pt_find(f, "w")->n_elems == 12,
+              "ok_reference.pt: one (3, 4) tensor");
         pt_close(f);
     }
 }
@@ -292,7 +302,8 @@ static void check_api(void) {
               "root selection gives dotted names");
         int64_t v = 0;
         CHECK_FAILS(pt_get_int(f, "dims.nope", &v), LS_ERR_INPUT, "no 'dims.nope' in the checkpoint");
-        CHECK_FAILS(pt_get_str(f, "dims.n_mels", &(const char *){NULL}), LS_ERR_INPUT, "'dims.n_mels' is an int, expected a str");
+        CHECK_FAILS(pt_get_str(f, "dims.n_mels", &(const char *){NULL}), LS_ERR_INPUT,
+                    "'dims.n_mels' is an int, expected a str");
         CHECK(pt_lookup(f, "model_state_dict.encoder.conv1.weight") &&
                   pt_value_kind(pt_lookup(f, "model_state_dict.encoder.conv1.weight")) == PT_KIND_TENSOR,
               "dotted lookup through a key holding dots");
@@ -320,7 +331,8 @@ static void check_api(void) {
         if (t) {
             float *buf = malloc((size_t)t->n_elems * 4);
             CHECK_FAILS(pt_tensor_copy(t, PT_F32, buf, 4), LS_ERR_SHAPE, "needs 1536 bytes, the buffer has 4");
-            CHECK_FAILS(pt_tensor_copy(t, PT_I64, buf, (size_t)t->n_elems * 8), LS_ERR_DTYPE, "is f16 and cannot be copied as i64");
+            CHECK_FAILS(pt_tensor_copy(t, PT_I64, buf, (size_t)t->n_elems * 8), LS_ERR_DTYPE,
+                        "is f16 and cannot be copied as i64");
             free(buf);
         }
         pt_close(f);
@@ -334,7 +346,9 @@ static void check_api(void) {
         const struct pt_tensor *t = pt_find(f, "i64");
         int64_t buf[4];
         CHECK(t != NULL, "dtypes.pt has i64");
-        if (t) CHECK_FAILS(pt_tensor_copy(t, PT_F32, buf, 16), LS_ERR_DTYPE, "is i64 and cannot be copied as f32 (only as itself)");
+        if (t)
+            CHECK_FAILS(pt_tensor_copy(t, PT_F32, buf, 16), LS_ERR_DTYPE,
+                        "is i64 and cannot be copied as f32 (only as itself)");
         pt_close(f);
     }
 }
@@ -360,7 +374,8 @@ static void check_model_fixtures(void) {
             float *buf = malloc((size_t)t->n_elems * 4 + 4);
             CHECK_OK(pt_tensor_copy(t, PT_F32, buf, (size_t)t->n_elems * 4));
             bool ok = true;
-            for (int64_t k = 0; k < t->n_elems; k++) ok &= isfinite(buf[k]);
+            for (int64_t k = 0; k < t->n_elems; k++)
+                ok &= isfinite(buf[k]);
             finite += ok;
             free(buf);
         }
@@ -394,8 +409,10 @@ int main(int argc, char **argv) {
         return 1;
     }
     const char *version = st_metadata(ex, "format_version");
-    CHECK(version && !strcmp(version, "1"), "expected.safetensors format %s, this test reads 1; hint: rerun "
-                                            "tests/reference/make_torch_checkpoints.py", version ? version : "?");
+    CHECK(version && !strcmp(version, "1"),
+          "expected.safetensors format %s, this test reads 1; hint: rerun "
+          "tests/reference/make_torch_checkpoints.py",
+          version ? version : "?");
     char *files = strdup(st_metadata(ex, "files"));
     int n_files = 0;
     for (char *save = NULL, *file = strtok_r(files, ",", &save); file; file = strtok_r(NULL, ",", &save)) {

@@ -21,9 +21,9 @@ static bool same_dims(const struct whisper_dims *a, const struct whisper_dims *b
 static void print_dims(const char *what, const struct whisper_dims *d) {
     printf("%-34s mels %lld, audio ctx %lld state %lld heads %lld layers %lld; vocab %lld, text ctx %lld state %lld "
            "heads %lld layers %lld\n",
-           what, (long long)d->n_mels, (long long)d->n_audio_ctx, (long long)d->n_audio_state, (long long)d->n_audio_head,
-           (long long)d->n_audio_layer, (long long)d->n_vocab, (long long)d->n_text_ctx, (long long)d->n_text_state,
-           (long long)d->n_text_head, (long long)d->n_text_layer);
+           what, (long long)d->n_mels, (long long)d->n_audio_ctx, (long long)d->n_audio_state,
+           (long long)d->n_audio_head, (long long)d->n_audio_layer, (long long)d->n_vocab, (long long)d->n_text_ctx,
+           (long long)d->n_text_state, (long long)d->n_text_head, (long long)d->n_text_layer);
 }
 
 int main(int argc, char **argv) {
@@ -52,7 +52,8 @@ int main(int argc, char **argv) {
     if (f) {
         CHECK_FAILS(whisper_dims_read(f, &read), LS_ERR_INPUT, "no 'dims.n_mels' in the checkpoint");
         CHECK_OK(whisper_dims_load(f, &loaded));
-        CHECK(loaded.n_audio_state == 16 && loaded.n_audio_layer == 2 && loaded.n_text_layer == 1 && loaded.n_vocab == 11,
+        CHECK(loaded.n_audio_state == 16 && loaded.n_audio_layer == 2 && loaded.n_text_layer == 1 &&
+                  loaded.n_vocab == 11,
               "derived when dims are absent");
         pt_close(f);
     }
@@ -81,7 +82,8 @@ int main(int argc, char **argv) {
         bad.n_audio_head = 3;
         CHECK_FAILS(whisper_dims_check(&src, &bad), LS_ERR_INPUT, "state 16 / 3 heads");
         bad = tiny, bad.n_text_layer = 2;
-        CHECK_FAILS(whisper_dims_check(&src, &bad), LS_ERR_INPUT, "tensor 'decoder.blocks.1.attn.query.weight' is missing");
+        CHECK_FAILS(whisper_dims_check(&src, &bad), LS_ERR_INPUT,
+                    "tensor 'decoder.blocks.1.attn.query.weight' is missing");
         bad = tiny, bad.n_mels = -1;
         CHECK_FAILS(whisper_dims_check(&src, &bad), LS_ERR_INPUT, "whisper dims n_mels = -1 is out of range");
         pt_close(f);

@@ -41,7 +41,7 @@ static ls_status fail(const reader *r, const char *fmt, ...) {
 }
 
 const char *pt_kind_name(pt_kind kind) {
-    static const char *const names[] = {"None", "bool", "int",    "float",   "str",    "bytes",
+    static const char *const names[] = {"None",  "bool", "int",  "float",  "str",     "bytes",
                                         "tuple", "list", "dict", "tensor", "storage", "global"};
     return (unsigned)kind < sizeof names / sizeof *names ? names[kind] : "?";
 }
@@ -84,7 +84,8 @@ static void free_obj(struct pk_obj *o) {
 void pk_free(pk_vm *vm) {
     for (pk_chunk *c = vm->chunks, *next; c; c = next) {
         next = c->next;
-        for (size_t i = 0; i < c->used; i++) free_obj(&c->objs[i]);
+        for (size_t i = 0; i < c->used; i++)
+            free_obj(&c->objs[i]);
         free(c);
     }
     free(vm->stack);
@@ -97,8 +98,9 @@ static ls_status seq_push(reader *r, struct pk_obj *seq, struct pk_obj *item) {
     if (seq->u.seq.n == seq->u.seq.cap) {
         size_t cap = seq->u.seq.cap ? 2 * seq->u.seq.cap : 8;
         struct pk_obj **items = realloc(seq->u.seq.items, cap * sizeof *items);
-        if (!items) return ls_fail(LS_ERR_OOM, "%s: pickle: no memory for a %zu-item %s", r->vm->label, cap,
-                                   pt_kind_name(seq->kind));
+        if (!items)
+            return ls_fail(LS_ERR_OOM, "%s: pickle: no memory for a %zu-item %s", r->vm->label, cap,
+                           pt_kind_name(seq->kind));
         seq->u.seq.items = items, seq->u.seq.cap = cap;
     }
     seq->u.seq.items[seq->u.seq.n++] = item;
@@ -154,7 +156,8 @@ static ls_status memo_put(reader *r, uint64_t index) {
     LS_TRY(top(r, &o));
     if (index >= vm->n_memo) {
         size_t n = vm->n_memo ? vm->n_memo : 64;
-        while (n <= index) n *= 2;
+        while (n <= index)
+            n *= 2;
         if (n > PK_MAX_MEMO) n = PK_MAX_MEMO;
         struct pk_obj **m = realloc(vm->memo, n * sizeof *m);
         if (!m) return ls_fail(LS_ERR_OOM, "%s: pickle: no memory for the memo", vm->label);
@@ -183,7 +186,8 @@ static ls_status need(reader *r, uint64_t n) {
 static ls_status read_uint(reader *r, int n_bytes, uint64_t *out) {
     LS_TRY(need(r, (uint64_t)n_bytes));
     uint64_t v = 0;
-    for (int i = 0; i < n_bytes; i++) v |= (uint64_t)r->data[r->pos + i] << (8 * i);
+    for (int i = 0; i < n_bytes; i++)
+        v |= (uint64_t)r->data[r->pos + i] << (8 * i);
     r->pos += (size_t)n_bytes;
     *out = v;
     return LS_OK;
@@ -207,8 +211,9 @@ static ls_status read_long(reader *r, uint64_t n) {
 
 static ls_status push_string(reader *r, pt_kind kind, uint64_t n) {
     uint64_t limit = kind == PT_KIND_STR ? PK_MAX_STR_BYTES : PK_MAX_BYTES_BYTES;
-    if (n > limit) return fail(r, "%s of %llu bytes (at most %llu)", pt_kind_name(kind), (unsigned long long)n,
-                               (unsigned long long)limit);
+    if (n > limit)
+        return fail(r, "%s of %llu bytes (at most %llu)", pt_kind_name(kind), (unsigned long long)n,
+                    (unsigned long long)limit);
     LS_TRY(need(r, n));
     struct pk_obj *o = NULL;
     LS_TRY(new_obj(r, kind, &o));
@@ -289,10 +294,12 @@ static bool is_seq(const struct pk_obj *o) { return o->kind == PT_KIND_TUPLE || 
 
 static ls_status int_tuple(reader *r, const struct pk_obj *o, const char *what, int *n, int64_t *out) {
     if (!is_seq(o)) return fail(r, "tensor %s is a %s, expected a tuple", what, pt_kind_name(o->kind));
-    if (o->u.seq.n > PT_MAX_DIMS) return fail(r, "tensor %s has %zu dimensions (at most %d)", what, o->u.seq.n, PT_MAX_DIMS);
+    if (o->u.seq.n > PT_MAX_DIMS)
+        return fail(r, "tensor %s has %zu dimensions (at most %d)", what, o->u.seq.n, PT_MAX_DIMS);
     for (size_t i = 0; i < o->u.seq.n; i++) {
         const struct pk_obj *v = o->u.seq.items[i];
-        if (v->kind != PT_KIND_INT) return fail(r, "tensor %s[%zu] is a %s, expected an int", what, i, pt_kind_name(v->kind));
+        if (v->kind != PT_KIND_INT)
+            return fail(r, "tensor %s[%zu] is a %s, expected an int", what, i, pt_kind_name(v->kind));
         if (v->u.i < 0) return fail(r, "tensor %s[%zu] is negative (%lld)", what, i, (long long)v->u.i);
         out[i] = v->u.i;
     }
@@ -315,7 +322,8 @@ static ls_status rebuild_tensor(reader *r, struct pk_obj **args, size_t n_args, 
     LS_TRY(int_tuple(r, args[2], "size", &t.n_dims, t.shape));
     LS_TRY(int_tuple(r, args[3], "stride", &n_strides, t.stride));
     if (n_strides != t.n_dims) return fail(r, "tensor has %d sizes and %d strides", t.n_dims, n_strides);
-    if (v2 && args[4]->kind != PT_KIND_BOOL) return fail(r, "tensor requires_grad is a %s", pt_kind_name(args[4]->kind));
+    if (v2 && args[4]->kind != PT_KIND_BOOL)
+        return fail(r, "tensor requires_grad is a %s", pt_kind_name(args[4]->kind));
     struct pk_obj *o = NULL;
     LS_TRY(new_obj(r, PT_KIND_TENSOR, &o));
     o->u.tensor = malloc(sizeof t);
@@ -326,7 +334,8 @@ static ls_status rebuild_tensor(reader *r, struct pk_obj **args, size_t n_args, 
 
 static ls_status call_global(reader *r, const struct pk_obj *fn, struct pk_obj *args_obj) {
     if (fn->kind != PT_KIND_GLOBAL) return fail(r, "calls a %s", pt_kind_name(fn->kind));
-    if (args_obj->kind != PT_KIND_TUPLE) return fail(r, "call arguments are a %s, expected a tuple", pt_kind_name(args_obj->kind));
+    if (args_obj->kind != PT_KIND_TUPLE)
+        return fail(r, "call arguments are a %s, expected a tuple", pt_kind_name(args_obj->kind));
     struct pk_obj **args = args_obj->u.seq.items;
     size_t n = args_obj->u.seq.n;
     switch (fn->u.global.id) {
@@ -343,7 +352,8 @@ static ls_status call_global(reader *r, const struct pk_obj *fn, struct pk_obj *
         // (data, requires_grad, backward_hooks[, state]) -> the tensor itself
         size_t want = fn->u.global.id == PK_G_REBUILD_PARAMETER ? 3 : 4;
         if (n != want) return fail(r, "%s takes %zu arguments, got %zu", fn->u.global.name, want, n);
-        if (args[0]->kind != PT_KIND_TENSOR) return fail(r, "%s of a %s", fn->u.global.name, pt_kind_name(args[0]->kind));
+        if (args[0]->kind != PT_KIND_TENSOR)
+            return fail(r, "%s of a %s", fn->u.global.name, pt_kind_name(args[0]->kind));
         return push(r, args[0]);
     }
     case PK_G_STORAGE: break;
@@ -353,9 +363,11 @@ static ls_status call_global(reader *r, const struct pk_obj *fn, struct pk_obj *
 
 // BINPERSID's id: ('storage', torch.<Type>Storage, key, location, numel).
 static ls_status persistent_load(reader *r, const struct pk_obj *pid) {
-    if (pid->kind != PT_KIND_TUPLE || pid->u.seq.n != 5) return fail(r, "persistent id is not a 5-tuple ('storage', ...)");
+    if (pid->kind != PT_KIND_TUPLE || pid->u.seq.n != 5)
+        return fail(r, "persistent id is not a 5-tuple ('storage', ...)");
     struct pk_obj *const *a = pid->u.seq.items;
-    if (a[0]->kind != PT_KIND_STR || strcmp(a[0]->u.str.s, "storage") != 0) return fail(r, "persistent id is not a storage");
+    if (a[0]->kind != PT_KIND_STR || strcmp(a[0]->u.str.s, "storage") != 0)
+        return fail(r, "persistent id is not a storage");
     if (a[1]->kind != PT_KIND_GLOBAL || a[1]->u.global.id != PK_G_STORAGE)
         return fail(r, "storage type is a %s, expected a torch.<Type>Storage", pt_kind_name(a[1]->kind));
     if (a[2]->kind != PT_KIND_STR || a[2]->u.str.n_bytes == 0 || a[2]->u.str.n_bytes > 256 ||
@@ -378,7 +390,8 @@ static ls_status make_seq(reader *r, pt_kind kind, size_t start) {
     pk_vm *vm = r->vm;
     struct pk_obj *o = NULL;
     LS_TRY(new_obj(r, kind, &o));
-    for (size_t i = start; i < vm->n_stack; i++) LS_TRY(seq_push(r, o, vm->stack[i]));
+    for (size_t i = start; i < vm->n_stack; i++)
+        LS_TRY(seq_push(r, o, vm->stack[i]));
     vm->n_stack = start;
     return push(r, o);
 }
@@ -397,7 +410,8 @@ static ls_status fill(reader *r, size_t start, pt_kind want) {
     if (c->kind != want)
         return fail(r, "%s into a %s", want == PT_KIND_LIST ? "APPEND" : "SETITEM", pt_kind_name(c->kind));
     if (want == PT_KIND_DICT && (vm->n_stack - start) % 2) return fail(r, "SETITEMS with an odd number of items");
-    for (size_t i = start; i < vm->n_stack; i++) LS_TRY(seq_push(r, c, vm->stack[i]));
+    for (size_t i = start; i < vm->n_stack; i++)
+        LS_TRY(seq_push(r, c, vm->stack[i]));
     vm->n_stack = start;
     return LS_OK;
 }
@@ -405,15 +419,54 @@ static ls_status fill(reader *r, size_t start, pt_kind want) {
 // --- the machine -------------------------------------------------------------------------------------------
 
 enum opcode {
-    OP_MARK = '(', OP_STOP = '.', OP_POP = '0', OP_POP_MARK = '1', OP_DUP = '2', OP_BINFLOAT = 'G',
-    OP_BININT = 'J', OP_BININT1 = 'K', OP_BININT2 = 'M', OP_NONE = 'N', OP_BINPERSID = 'Q', OP_REDUCE = 'R',
-    OP_BINSTRING = 'T', OP_SHORT_BINSTRING = 'U', OP_BINUNICODE = 'X', OP_APPEND = 'a', OP_BUILD = 'b',
-    OP_GLOBAL = 'c', OP_DICT = 'd', OP_EMPTY_DICT = '}', OP_APPENDS = 'e', OP_BINGET = 'h', OP_LONG_BINGET = 'j',
-    OP_LIST = 'l', OP_EMPTY_LIST = ']', OP_BINPUT = 'q', OP_LONG_BINPUT = 'r', OP_SETITEM = 's', OP_TUPLE = 't',
-    OP_EMPTY_TUPLE = ')', OP_SETITEMS = 'u', OP_BINBYTES = 'B', OP_SHORT_BINBYTES = 'C',
-    OP_PROTO = 0x80, OP_NEWOBJ = 0x81, OP_TUPLE1 = 0x85, OP_TUPLE2 = 0x86, OP_TUPLE3 = 0x87, OP_NEWTRUE = 0x88,
-    OP_NEWFALSE = 0x89, OP_LONG1 = 0x8a, OP_LONG4 = 0x8b, OP_SHORT_BINUNICODE = 0x8c, OP_BINUNICODE8 = 0x8d,
-    OP_BINBYTES8 = 0x8e, OP_STACK_GLOBAL = 0x93, OP_MEMOIZE = 0x94, OP_FRAME = 0x95,
+    OP_MARK = '(',
+    OP_STOP = '.',
+    OP_POP = '0',
+    OP_POP_MARK = '1',
+    OP_DUP = '2',
+    OP_BINFLOAT = 'G',
+    OP_BININT = 'J',
+    OP_BININT1 = 'K',
+    OP_BININT2 = 'M',
+    OP_NONE = 'N',
+    OP_BINPERSID = 'Q',
+    OP_REDUCE = 'R',
+    OP_BINSTRING = 'T',
+    OP_SHORT_BINSTRING = 'U',
+    OP_BINUNICODE = 'X',
+    OP_APPEND = 'a',
+    OP_BUILD = 'b',
+    OP_GLOBAL = 'c',
+    OP_DICT = 'd',
+    OP_EMPTY_DICT = '}',
+    OP_APPENDS = 'e',
+    OP_BINGET = 'h',
+    OP_LONG_BINGET = 'j',
+    OP_LIST = 'l',
+    OP_EMPTY_LIST = ']',
+    OP_BINPUT = 'q',
+    OP_LONG_BINPUT = 'r',
+    OP_SETITEM = 's',
+    OP_TUPLE = 't',
+    OP_EMPTY_TUPLE = ')',
+    OP_SETITEMS = 'u',
+    OP_BINBYTES = 'B',
+    OP_SHORT_BINBYTES = 'C',
+    OP_PROTO = 0x80,
+    OP_NEWOBJ = 0x81,
+    OP_TUPLE1 = 0x85,
+    OP_TUPLE2 = 0x86,
+    OP_TUPLE3 = 0x87,
+    OP_NEWTRUE = 0x88,
+    OP_NEWFALSE = 0x89,
+    OP_LONG1 = 0x8a,
+    OP_LONG4 = 0x8b,
+    OP_SHORT_BINUNICODE = 0x8c,
+    OP_BINUNICODE8 = 0x8d,
+    OP_BINBYTES8 = 0x8e,
+    OP_STACK_GLOBAL = 0x93,
+    OP_MEMOIZE = 0x94,
+    OP_FRAME = 0x95,
 };
 
 static ls_status step(reader *r, bool *stop) {
@@ -456,7 +509,8 @@ static ls_status step(reader *r, bool *stop) {
     case OP_BINFLOAT: {
         LS_TRY(need(r, 8));
         uint64_t bits = 0;
-        for (int i = 0; i < 8; i++) bits = bits << 8 | r->data[r->pos + i]; // big-endian
+        for (int i = 0; i < 8; i++)
+            bits = bits << 8 | r->data[r->pos + i]; // big-endian
         r->pos += 8;
         LS_TRY(new_obj(r, PT_KIND_FLOAT, &a));
         memcpy(&a->u.f, &bits, 8);
@@ -508,7 +562,8 @@ static ls_status step(reader *r, bool *stop) {
     case OP_STACK_GLOBAL:
         LS_TRY(pop(r, &b));
         LS_TRY(pop(r, &a));
-        if (a->kind != PT_KIND_STR || b->kind != PT_KIND_STR) return fail(r, "STACK_GLOBAL of a %s and a %s", pt_kind_name(a->kind), pt_kind_name(b->kind));
+        if (a->kind != PT_KIND_STR || b->kind != PT_KIND_STR)
+            return fail(r, "STACK_GLOBAL of a %s and a %s", pt_kind_name(a->kind), pt_kind_name(b->kind));
         return push_global(r, a->u.str.s, a->u.str.n_bytes, b->u.str.s, b->u.str.n_bytes);
     case OP_REDUCE:
         LS_TRY(pop(r, &b));
@@ -538,7 +593,8 @@ ls_status pk_run(pk_vm *vm, const uint8_t *data, size_t n_bytes, const char *lab
     *vm = (pk_vm){.label = label};
     reader r = {.vm = vm, .data = data, .n_bytes = n_bytes};
     for (bool stop = false; !stop;) {
-        if (r.pos >= n_bytes) return ls_fail(LS_ERR_INPUT, "%s: pickle: data ends at byte %zu without STOP", label, n_bytes);
+        if (r.pos >= n_bytes)
+            return ls_fail(LS_ERR_INPUT, "%s: pickle: data ends at byte %zu without STOP", label, n_bytes);
         r.op_pos = r.pos;
         r.op = data[r.pos++];
         LS_TRY(step(&r, &stop));

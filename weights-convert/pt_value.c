@@ -13,22 +13,30 @@ bool pt_value_bool(const pt_value *v, bool *out) {
 }
 
 bool pt_value_int(const pt_value *v, int64_t *out) {
-    if (v->kind == PT_KIND_INT) *out = v->u.i;
-    else if (v->kind == PT_KIND_BOOL) *out = v->u.b;
-    else return false;
+    if (v->kind == PT_KIND_INT)
+        *out = v->u.i;
+    else if (v->kind == PT_KIND_BOOL)
+        *out = v->u.b;
+    else
+        return false;
     return true;
 }
 
 bool pt_value_float(const pt_value *v, double *out) {
-    if (v->kind == PT_KIND_FLOAT) *out = v->u.f;
-    else if (v->kind == PT_KIND_INT) *out = (double)v->u.i;
-    else return false;
+    if (v->kind == PT_KIND_FLOAT)
+        *out = v->u.f;
+    else if (v->kind == PT_KIND_INT)
+        *out = (double)v->u.i;
+    else
+        return false;
     return true;
 }
 
 const char *pt_value_str(const pt_value *v) { return v->kind == PT_KIND_STR ? v->u.str.s : NULL; }
 
-static bool is_container(const pt_value *v) { return v->kind == PT_KIND_TUPLE || v->kind == PT_KIND_LIST || v->kind == PT_KIND_DICT; }
+static bool is_container(const pt_value *v) {
+    return v->kind == PT_KIND_TUPLE || v->kind == PT_KIND_LIST || v->kind == PT_KIND_DICT;
+}
 
 size_t pt_value_len(const pt_value *v) {
     if (!is_container(v)) return 0;
@@ -51,7 +59,8 @@ const pt_value *pt_dict_get(const pt_value *dict, const char *key) {
     size_t n = strlen(key);
     for (size_t i = 0; dict->kind == PT_KIND_DICT && i + 1 < dict->u.seq.n; i += 2) {
         const pt_value *k = dict->u.seq.items[i];
-        if (k->kind == PT_KIND_STR && k->u.str.n_bytes == n && !memcmp(k->u.str.s, key, n)) found = dict->u.seq.items[i + 1];
+        if (k->kind == PT_KIND_STR && k->u.str.n_bytes == n && !memcmp(k->u.str.s, key, n))
+            found = dict->u.seq.items[i + 1];
     }
     return found;
 }
@@ -69,7 +78,8 @@ const pt_value *pt_lookup(const pt_file *f, const char *dotted) {
             const pt_value *k = v->u.seq.items[i];
             if (k->kind != PT_KIND_STR) continue;
             size_t kn = k->u.str.n_bytes;
-            if (kn == n_rest && !memcmp(k->u.str.s, rest, kn)) whole = v->u.seq.items[i + 1];
+            if (kn == n_rest && !memcmp(k->u.str.s, rest, kn))
+                whole = v->u.seq.items[i + 1];
             else if (kn < n_rest && rest[kn] == '.' && !memcmp(k->u.str.s, rest, kn) && kn >= part_len)
                 part = v->u.seq.items[i + 1], part_len = kn;
         }
@@ -83,7 +93,8 @@ const pt_value *pt_lookup(const pt_file *f, const char *dotted) {
 static ls_status get(const pt_file *f, const char *dotted, pt_kind want, const pt_value **out) {
     char shown[120];
     const pt_value *v = pt_lookup(f, dotted);
-    if (v && (v->kind == want || (want == PT_KIND_FLOAT && v->kind == PT_KIND_INT) || (want == PT_KIND_INT && v->kind == PT_KIND_BOOL))) {
+    if (v && (v->kind == want || (want == PT_KIND_FLOAT && v->kind == PT_KIND_INT) ||
+              (want == PT_KIND_INT && v->kind == PT_KIND_BOOL))) {
         *out = v;
         return LS_OK;
     }

@@ -32,15 +32,16 @@ struct pt_file {
     struct pt_tensor *tensors;
     int n_tensors, cap_tensors;
     int *by_name;
-    size_t n_visits; // walk: objects reached, bounded (a dict holding the same dict twice, 100 levels deep, has 2^100 paths)
+    size_t n_visits; // walk: objects reached, bounded (a dict holding the same dict twice, 100 levels deep, has 2^100
+                     // paths)
 };
 
 static const struct {
     const char *name;
     size_t size;
 } dtypes[PT_DTYPE_COUNT] = {
-    [PT_F32] = {"f32", 4}, [PT_F16] = {"f16", 2}, [PT_BF16] = {"bf16", 2}, [PT_F64] = {"f64", 8},
-    [PT_I64] = {"i64", 8}, [PT_I32] = {"i32", 4}, [PT_I16] = {"i16", 2},   [PT_I8] = {"i8", 1},
+    [PT_F32] = {"f32", 4}, [PT_F16] = {"f16", 2},   [PT_BF16] = {"bf16", 2}, [PT_F64] = {"f64", 8},
+    [PT_I64] = {"i64", 8}, [PT_I32] = {"i32", 4},   [PT_I16] = {"i16", 2},   [PT_I8] = {"i8", 1},
     [PT_U8] = {"u8", 1},   [PT_BOOL] = {"bool", 1},
 };
 
@@ -82,10 +83,12 @@ static ls_status read_record(pt_file *f, const char *suffix, char *out, size_t o
     const uint8_t *data;
     uint64_t n;
     LS_TRY(zip_data(&f->zip, e, &data, &n));
-    if (n >= out_bytes || memchr(data, 0, n)) return ffail(f, "record '%s' is not a short text (%llu bytes)", suffix, (unsigned long long)n);
+    if (n >= out_bytes || memchr(data, 0, n))
+        return ffail(f, "record '%s' is not a short text (%llu bytes)", suffix, (unsigned long long)n);
     memcpy(out, data, n);
     out[n] = '\0';
-    while (n && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' ')) out[--n] = '\0';
+    while (n && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
+        out[--n] = '\0';
     return LS_OK;
 }
 
@@ -151,7 +154,9 @@ static ls_status storage_bytes(pt_file *f, const struct pk_obj *st, const char *
                                uint64_t *n_bytes) {
     size_t elem = pt_dtype_size(st->u.storage.dtype);
     uint64_t want = (uint64_t)st->u.storage.n_elems;
-    if (want > UINT64_MAX / elem) return ffail(f, "tensor '%s': storage '%s' declares %llu elements", tname, st->u.storage.key, (unsigned long long)want);
+    if (want > UINT64_MAX / elem)
+        return ffail(f, "tensor '%s': storage '%s' declares %llu elements", tname, st->u.storage.key,
+                     (unsigned long long)want);
     want *= elem;
     const uint8_t *p;
     uint64_t have;
@@ -179,7 +184,9 @@ static ls_status add_tensor(pt_file *f, const char *name, const struct pk_obj *o
     const struct pk_obj *st = pk->storage;
     char tname[160];
     wc_printable(tname, sizeof tname, name);
-    struct pt_tensor t = {.dtype = st->u.storage.dtype, .n_dims = pk->n_dims, .storage_offset = pk->offset,
+    struct pt_tensor t = {.dtype = st->u.storage.dtype,
+                          .n_dims = pk->n_dims,
+                          .storage_offset = pk->offset,
                           .storage_key = st->u.storage.key};
     memcpy(t.shape, pk->shape, sizeof t.shape);
     memcpy(t.stride, pk->stride, sizeof t.stride);
@@ -187,13 +194,15 @@ static ls_status add_tensor(pt_file *f, const char *name, const struct pk_obj *o
     // Element count: the product must fit, and so must its byte size.
     uint64_t n = 1;
     bool empty = false;
-    for (int i = 0; i < t.n_dims; i++) empty |= t.shape[i] == 0;
+    for (int i = 0; i < t.n_dims; i++)
+        empty |= t.shape[i] == 0;
     for (int i = 0; i < t.n_dims && !empty; i++) {
         uint64_t d = (uint64_t)t.shape[i];
         if (n > (uint64_t)INT64_MAX / elem / d) {
             char s[200];
             dims_str(s, sizeof s, t.n_dims, t.shape);
-            return ffail(f, "tensor '%s': shape %s has more elements than fit in 64 bits of %s", tname, s, pt_dtype_name(t.dtype));
+            return ffail(f, "tensor '%s': shape %s has more elements than fit in 64 bits of %s", tname, s,
+                         pt_dtype_name(t.dtype));
         }
         n *= d;
     }
@@ -209,15 +218,18 @@ static ls_status add_tensor(pt_file *f, const char *name, const struct pk_obj *o
         bool overflow = false;
         for (int i = 0; i < t.n_dims; i++) {
             uint64_t span = (uint64_t)(t.shape[i] - 1), s = (uint64_t)t.stride[i];
-            if (s && span > (UINT64_MAX - last) / s) overflow = true;
-            else last += span * s;
+            if (s && span > (UINT64_MAX - last) / s)
+                overflow = true;
+            else
+                last += span * s;
         }
         if (overflow || last >= storage_elems) {
             char s1[200], s2[200];
             dims_str(s1, sizeof s1, t.n_dims, t.shape);
             dims_str(s2, sizeof s2, t.n_dims, t.stride);
-            return ffail(f, "tensor '%s': shape %s, strides %s from offset %lld reach element %s%llu, storage '%s' has "
-                            "%llu %s elements",
+            return ffail(f,
+                         "tensor '%s': shape %s, strides %s from offset %lld reach element %s%llu, storage '%s' has "
+                         "%llu %s elements",
                          tname, s1, s2, (long long)t.storage_offset, overflow ? "> " : "",
                          (unsigned long long)(overflow ? UINT64_MAX : last), t.storage_key,
                          (unsigned long long)storage_elems, pt_dtype_name(t.dtype));
@@ -265,7 +277,8 @@ static ls_status walk(pt_file *f, const struct pk_obj *o, char *name, size_t len
         return ffail(f, "objects nested deeper than %d levels at '%s'", PK_MAX_NESTING, shown);
     }
     if (++f->n_visits > PK_MAX_VISITS)
-        return ffail(f, "more than %d objects reached while listing tensors (containers shared many times over)", PK_MAX_VISITS);
+        return ffail(f, "more than %d objects reached while listing tensors (containers shared many times over)",
+                     PK_MAX_VISITS);
     if (o->kind == PT_KIND_TENSOR) return add_tensor(f, name, o);
     if (o->kind == PT_KIND_DICT) {
         for (size_t i = 0; i + 1 < o->u.seq.n; i += 2) {
@@ -273,12 +286,15 @@ static ls_status walk(pt_file *f, const struct pk_obj *o, char *name, size_t len
             char num[32];
             const char *key;
             size_t n_key;
-            if (k->kind == PT_KIND_STR) key = k->u.str.s, n_key = k->u.str.n_bytes;
-            else if (k->kind == PT_KIND_INT) n_key = (size_t)snprintf(num, sizeof num, "%lld", (long long)k->u.i), key = num;
+            if (k->kind == PT_KIND_STR)
+                key = k->u.str.s, n_key = k->u.str.n_bytes;
+            else if (k->kind == PT_KIND_INT)
+                n_key = (size_t)snprintf(num, sizeof num, "%lld", (long long)k->u.i), key = num;
             else {
                 char shown[120];
                 wc_printable(shown, sizeof shown, name);
-                return ffail(f, "dict '%s' has a key of type %s (state dicts have str keys)", shown, pt_kind_name(k->kind));
+                return ffail(f, "dict '%s' has a key of type %s (state dicts have str keys)", shown,
+                             pt_kind_name(k->kind));
             }
             size_t old = len;
             LS_TRY(name_push(f, name, &len, key, n_key));
@@ -313,7 +329,8 @@ static ls_status index_tensors(pt_file *f) {
     int n = f->n_tensors;
     f->by_name = malloc((size_t)(n ? n : 1) * sizeof *f->by_name);
     if (!f->by_name) return ls_fail(LS_ERR_OOM, "%s: no memory", f->label);
-    for (int i = 0; i < n; i++) f->by_name[i] = i;
+    for (int i = 0; i < n; i++)
+        f->by_name[i] = i;
     sort_file = f;
     qsort(f->by_name, (size_t)n, sizeof *f->by_name, tensor_by_storage);
     for (int i = 0; i + 1 < n; i++) {
@@ -327,7 +344,8 @@ static ls_status index_tensors(pt_file *f) {
                          (unsigned long long)b->storage_bytes, pt_dtype_name(b->dtype), nb);
         }
     }
-    for (int i = 0; i < n; i++) f->by_name[i] = i;
+    for (int i = 0; i < n; i++)
+        f->by_name[i] = i;
     qsort(f->by_name, (size_t)n, sizeof *f->by_name, tensor_by_name);
     sort_file = NULL;
     for (int i = 0; i + 1 < n; i++)
@@ -343,7 +361,8 @@ static ls_status select_and_extract(pt_file *f, const char *select) {
     const struct pk_obj *root = f->vm.result, *sel = root;
     if (!select) {
         if (root->kind != PT_KIND_DICT)
-            return ffail(f, "the pickled object is a %s, expected a dict (a state dict or a checkpoint)", pt_kind_name(root->kind));
+            return ffail(f, "the pickled object is a %s, expected a dict (a state dict or a checkpoint)",
+                         pt_kind_name(root->kind));
         static const char *const keys[] = {"state_dict", "model_state_dict"};
         select = "";
         for (size_t i = 0; i < sizeof keys / sizeof *keys && !*select; i++) {
@@ -356,7 +375,8 @@ static ls_status select_and_extract(pt_file *f, const char *select) {
             char shown[120];
             wc_printable(shown, sizeof shown, select);
             if (!sel) return ffail(f, "no dict '%s' in the checkpoint", shown);
-            return ffail(f, "'%s' is %s %s, not a dict of tensors", shown, pt_kind_article(sel->kind), pt_kind_name(sel->kind));
+            return ffail(f, "'%s' is %s %s, not a dict of tensors", shown, pt_kind_article(sel->kind),
+                         pt_kind_name(sel->kind));
         }
     }
     f->selected = strdup(select);
@@ -451,7 +471,9 @@ ls_status pt_open(pt_file **out, const char *path, const char *select) {
     void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     int map_errno = errno;
     close(fd);
-    if (map == MAP_FAILED) return ls_fail(LS_ERR_IO, "%s: mmap of %lld bytes failed: %s", path, (long long)sb.st_size, strerror(map_errno));
+    if (map == MAP_FAILED)
+        return ls_fail(LS_ERR_IO, "%s: mmap of %lld bytes failed: %s", path, (long long)sb.st_size,
+                       strerror(map_errno));
     pt_file *f;
     ls_status s = new_file(&f, path);
     if (s != LS_OK) {
@@ -464,7 +486,8 @@ ls_status pt_open(pt_file **out, const char *path, const char *select) {
 
 void pt_close(pt_file *f) {
     if (!f) return;
-    for (int i = 0; i < f->n_tensors; i++) free((char *)f->tensors[i].name);
+    for (int i = 0; i < f->n_tensors; i++)
+        free((char *)f->tensors[i].name);
     free(f->tensors);
     free(f->by_name);
     pk_free(&f->vm);
@@ -494,8 +517,10 @@ const struct pt_tensor *pt_find(const pt_file *f, const char *name) {
         const struct pt_tensor *t = &f->tensors[f->by_name[mid]];
         int c = strcmp(name, t->name);
         if (c == 0) return t;
-        if (c < 0) hi = mid;
-        else lo = mid + 1;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return NULL;
 }

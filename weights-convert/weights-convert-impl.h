@@ -15,16 +15,16 @@ struct zip_entry {
     char *name; // NUL-terminated copy of the central directory name
     uint16_t method;
     uint32_t crc32;
-    uint64_t header_offset;      // local file header
-    uint64_t data_offset;        // from the local header's own name and extra lengths
-    uint64_t n_bytes;            // compressed size (== uncompressed for stored entries)
+    uint64_t header_offset; // local file header
+    uint64_t data_offset;   // from the local header's own name and extra lengths
+    uint64_t n_bytes;       // compressed size (== uncompressed for stored entries)
     uint64_t n_bytes_uncompressed;
 };
 
 typedef struct zip_archive {
     const uint8_t *bytes;
     size_t n_bytes;
-    const char *label; // borrowed
+    const char *label;         // borrowed
     struct zip_entry *entries; // central directory order
     size_t n_entries;
     size_t *by_name; // entry indices sorted by name (names are unique)
@@ -46,14 +46,14 @@ const char *pt_kind_article(pt_kind kind); // "an" for int, "a" otherwise
 
 // --- restricted pickle machine (pickle_vm.c) -----------------------------------------------------------
 
-#define PK_MAX_STACK 100000       // Python batches SETITEMS/APPENDS by 1000; a state dict needs a few thousand
-#define PK_MAX_MARKS 1000         // open MARKs at once
-#define PK_MAX_NESTING 100        // containers inside containers (a state dict needs < 10)
-#define PK_MAX_MEMO (1 << 21)     // memo slots
-#define PK_MAX_OBJECTS (1 << 22)  // objects created (the full UNet's pickle makes ~50k)
-#define PK_MAX_TENSORS (1 << 18)  // tensors listed (the full UNet has ~2.7k)
-#define PK_MAX_VISITS (1 << 22)   // objects reached when listing tensors (shared containers multiply paths)
-#define PK_MAX_STR_BYTES (1 << 20)   // one str or global name
+#define PK_MAX_STACK       100000     // Python batches SETITEMS/APPENDS by 1000; a state dict needs a few thousand
+#define PK_MAX_MARKS       1000       // open MARKs at once
+#define PK_MAX_NESTING     100        // containers inside containers (a state dict needs < 10)
+#define PK_MAX_MEMO        (1 << 21)  // memo slots
+#define PK_MAX_OBJECTS     (1 << 22)  // objects created (the full UNet's pickle makes ~50k)
+#define PK_MAX_TENSORS     (1 << 18)  // tensors listed (the full UNet has ~2.7k)
+#define PK_MAX_VISITS      (1 << 22)  // objects reached when listing tensors (shared containers multiply paths)
+#define PK_MAX_STR_BYTES   (1 << 20)  // one str or global name
 #define PK_MAX_BYTES_BYTES (64 << 20) // one bytes object
 
 // Allowed globals. Anything else is refused by name.
@@ -105,8 +105,8 @@ struct pk_obj {
 typedef struct pk_chunk pk_chunk;
 
 typedef struct pk_vm {
-    const char *label;  // borrowed; prefixes messages
-    pk_chunk *chunks;   // every object, freed together
+    const char *label; // borrowed; prefixes messages
+    pk_chunk *chunks;  // every object, freed together
     size_t n_objects;
     struct pk_obj **stack;
     size_t n_stack, cap_stack;

@@ -50,12 +50,12 @@ struct pt_tensor {
     int64_t shape[PT_MAX_DIMS];  // outermost first
     int64_t stride[PT_MAX_DIMS]; // in elements; may be 0 (expanded) or non-row-major (transposed)
     int64_t n_elems;
-    int64_t storage_offset;   // in elements, from the storage's first element
-    const char *storage_key;  // the storage's record: "<top>/data/<key>"
-    const uint8_t *storage;   // the storage's first byte (shared by every tensor viewing it)
-    uint64_t storage_bytes;   // the storage's size as its pickle declares it (checked against the record)
-    bool contiguous;          // row-major and dense from storage_offset: `data` is then a complete view
-    const void *data;         // storage + storage_offset * element size
+    int64_t storage_offset;  // in elements, from the storage's first element
+    const char *storage_key; // the storage's record: "<top>/data/<key>"
+    const uint8_t *storage;  // the storage's first byte (shared by every tensor viewing it)
+    uint64_t storage_bytes;  // the storage's size as its pickle declares it (checked against the record)
+    bool contiguous;         // row-major and dense from storage_offset: `data` is then a complete view
+    const void *data;        // storage + storage_offset * element size
 };
 
 typedef struct pt_file pt_file;
@@ -71,12 +71,12 @@ ls_status pt_open(pt_file **out, const char *path, const char *select);
 ls_status pt_open_memory(pt_file **out, const void *bytes, size_t n_bytes, const char *label, const char *select);
 void pt_close(pt_file *f); // NULL is a no-op
 
-const char *pt_label(const pt_file *f);    // the path or label given
-const char *pt_top(const pt_file *f);      // the archive's top folder ("archive", the file stem, ...)
-const char *pt_selected(const pt_file *f); // dotted path of the listed dict ("" for the root)
+const char *pt_label(const pt_file *f);      // the path or label given
+const char *pt_top(const pt_file *f);        // the archive's top folder ("archive", the file stem, ...)
+const char *pt_selected(const pt_file *f);   // dotted path of the listed dict ("" for the root)
 int64_t pt_format_version(const pt_file *f); // the "<top>/version" record (3 for torch 1.6 .. 2.x)
 int pt_count(const pt_file *f);
-const struct pt_tensor *pt_tensor_at(const pt_file *f, int index); // in pickle (insertion) order
+const struct pt_tensor *pt_tensor_at(const pt_file *f, int index);   // in pickle (insertion) order
 const struct pt_tensor *pt_find(const pt_file *f, const char *name); // NULL if absent
 // CRC-32 check of every storage record the tensors use (reads all the tensor bytes once).
 ls_status pt_verify_crc(const pt_file *f);
@@ -116,12 +116,12 @@ const pt_value *pt_root(const pt_file *f);
 const pt_value *pt_lookup(const pt_file *f, const char *dotted);
 pt_kind pt_value_kind(const pt_value *v);
 bool pt_value_bool(const pt_value *v, bool *out);
-bool pt_value_int(const pt_value *v, int64_t *out);  // ints and bools
-bool pt_value_float(const pt_value *v, double *out); // floats and ints
-const char *pt_value_str(const pt_value *v);         // str: NUL-terminated UTF-8; NULL for other kinds
-size_t pt_value_len(const pt_value *v);              // items of a tuple, list or dict; 0 otherwise
-const pt_value *pt_value_item(const pt_value *v, size_t i); // tuple/list item; dict value
-const pt_value *pt_value_key(const pt_value *v, size_t i);  // dict key; NULL otherwise
+bool pt_value_int(const pt_value *v, int64_t *out);                 // ints and bools
+bool pt_value_float(const pt_value *v, double *out);                // floats and ints
+const char *pt_value_str(const pt_value *v);                        // str: NUL-terminated UTF-8; NULL for other kinds
+size_t pt_value_len(const pt_value *v);                             // items of a tuple, list or dict; 0 otherwise
+const pt_value *pt_value_item(const pt_value *v, size_t i);         // tuple/list item; dict value
+const pt_value *pt_value_key(const pt_value *v, size_t i);          // dict key; NULL otherwise
 const pt_value *pt_dict_get(const pt_value *dict, const char *key); // str keys; NULL if absent
 // Typed getters by dotted path; errors name the file, the path and the kind found.
 ls_status pt_get_int(const pt_file *f, const char *dotted, int64_t *out);

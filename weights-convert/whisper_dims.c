@@ -102,7 +102,8 @@ static ls_status expect(const struct shape_source *src, const char *name, int n_
     if (!src->find(src->ctx, name, &got_dims, got))
         return ls_fail(LS_ERR_INPUT, "%s: tensor '%s' is missing: not a Whisper model of these dims", src->label, name);
     bool same = got_dims == n_dims;
-    for (int i = 0; same && i < n_dims; i++) same = got[i] == want[i];
+    for (int i = 0; same && i < n_dims; i++)
+        same = got[i] == want[i];
     if (!same) {
         char g[200], w[200];
         shape_str(got_dims, got, g, sizeof g);
@@ -154,14 +155,15 @@ static ls_status check_dims_values(const struct shape_source *src, const struct 
         int64_t v = *dim_field(&copy, i), max = i == 5 ? (int64_t)1 << 24 : (int64_t)1 << 20;
         bool is_text = i >= 5;
         if (v < 0 || v > max || (v == 0 && (!is_text || text)))
-            return ls_fail(LS_ERR_INPUT, "%s: whisper dims %s = %lld is out of range", src->label, dim_names[i], (long long)v);
+            return ls_fail(LS_ERR_INPUT, "%s: whisper dims %s = %lld is out of range", src->label, dim_names[i],
+                           (long long)v);
     }
     if (d->n_audio_layer > WHISPER_MAX_LAYERS || d->n_text_layer > WHISPER_MAX_LAYERS)
         return ls_fail(LS_ERR_INPUT, "%s: whisper dims ask for more than %d layers", src->label, WHISPER_MAX_LAYERS);
     if (d->n_audio_state % d->n_audio_head || (text && d->n_text_state % d->n_text_head))
         return ls_fail(LS_ERR_INPUT, "%s: whisper dims: state %lld / %lld heads (text %lld / %lld) do not divide",
-                       src->label, (long long)d->n_audio_state, (long long)d->n_audio_head,
-                       (long long)d->n_text_state, (long long)d->n_text_head);
+                       src->label, (long long)d->n_audio_state, (long long)d->n_audio_head, (long long)d->n_text_state,
+                       (long long)d->n_text_head);
     return LS_OK;
 }
 
@@ -173,21 +175,27 @@ ls_status whisper_dims_check(const struct shape_source *src, const struct whispe
     EXPECT(src, 3, "encoder.conv2.weight", c, c, 3);
     EXPECT(src, 1, "encoder.conv2.bias", c);
     EXPECT(src, 2, "encoder.positional_embedding", d->n_audio_ctx, c);
-    for (int64_t i = 0; i < d->n_audio_layer; i++) LS_TRY(expect_block(src, "encoder", i, c, false));
+    for (int64_t i = 0; i < d->n_audio_layer; i++)
+        LS_TRY(expect_block(src, "encoder", i, c, false));
     EXPECT(src, 1, "encoder.ln_post.weight", c);
     EXPECT(src, 1, "encoder.ln_post.bias", c);
     char n[128];
     snprintf(n, sizeof n, "encoder.blocks.%lld.attn.query.weight", (long long)d->n_audio_layer);
-    if (has(src, n)) return ls_fail(LS_ERR_SHAPE, "%s: tensor '%s' is one block more than n_audio_layer %lld", src->label, n, (long long)d->n_audio_layer);
+    if (has(src, n))
+        return ls_fail(LS_ERR_SHAPE, "%s: tensor '%s' is one block more than n_audio_layer %lld", src->label, n,
+                       (long long)d->n_audio_layer);
     if (d->n_text_layer == 0) return LS_OK;
     int64_t t = d->n_text_state;
     EXPECT(src, 2, "decoder.token_embedding.weight", d->n_vocab, t);
     EXPECT(src, 2, "decoder.positional_embedding", d->n_text_ctx, t);
-    for (int64_t i = 0; i < d->n_text_layer; i++) LS_TRY(expect_block(src, "decoder", i, t, true));
+    for (int64_t i = 0; i < d->n_text_layer; i++)
+        LS_TRY(expect_block(src, "decoder", i, t, true));
     EXPECT(src, 1, "decoder.ln.weight", t);
     EXPECT(src, 1, "decoder.ln.bias", t);
     snprintf(n, sizeof n, "decoder.blocks.%lld.attn.query.weight", (long long)d->n_text_layer);
-    if (has(src, n)) return ls_fail(LS_ERR_SHAPE, "%s: tensor '%s' is one block more than n_text_layer %lld", src->label, n, (long long)d->n_text_layer);
+    if (has(src, n))
+        return ls_fail(LS_ERR_SHAPE, "%s: tensor '%s' is one block more than n_text_layer %lld", src->label, n,
+                       (long long)d->n_text_layer);
     return LS_OK;
 }
 
@@ -195,8 +203,10 @@ ls_status whisper_dims_load(const pt_file *f, struct whisper_dims *out) {
     struct shape_source src;
     shape_source_pt(&src, f);
     struct whisper_dims d;
-    if (pt_lookup(f, "dims")) LS_TRY(whisper_dims_read(f, &d));
-    else LS_TRY(whisper_dims_derive(&src, &d));
+    if (pt_lookup(f, "dims"))
+        LS_TRY(whisper_dims_read(f, &d));
+    else
+        LS_TRY(whisper_dims_derive(&src, &d));
     LS_TRY(whisper_dims_check(&src, &d));
     *out = d;
     return LS_OK;

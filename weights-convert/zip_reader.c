@@ -28,13 +28,16 @@ enum {
 };
 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t rd32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
 
 // A name made safe for a one-line message: control and non-ASCII bytes as '?', long names cut.
 void wc_printable(char *dst, size_t dst_bytes, const char *s) {
     size_t n = 0, max = dst_bytes > 4 ? dst_bytes - 4 : 0;
-    for (; s[n] && n < max; n++) dst[n] = (unsigned char)s[n] >= 0x20 && (unsigned char)s[n] < 0x7f ? s[n] : '?';
+    for (; s[n] && n < max; n++)
+        dst[n] = (unsigned char)s[n] >= 0x20 && (unsigned char)s[n] < 0x7f ? s[n] : '?';
     if (s[n]) memcpy(dst + n, "...", 3), n += 3;
     dst[n] = '\0';
 }
@@ -43,11 +46,11 @@ static ls_status zfail(const zip_archive *z, const char *what) {
     return ls_fail(LS_ERR_INPUT, "%s: %s", z->label, what);
 }
 
-#define ZFAIL(...)                                                                                              \
-    do {                                                                                                        \
-        char zmsg_[512];                                                                                        \
-        snprintf(zmsg_, sizeof zmsg_, __VA_ARGS__);                                                             \
-        return zfail(z, zmsg_);                                                                                 \
+#define ZFAIL(...)                                                                                                     \
+    do {                                                                                                               \
+        char zmsg_[512];                                                                                               \
+        snprintf(zmsg_, sizeof zmsg_, __VA_ARGS__);                                                                    \
+        return zfail(z, zmsg_);                                                                                        \
     } while (0)
 
 // --- end of central directory ----------------------------------------------------------------------------
@@ -70,8 +73,7 @@ static ls_status find_eocd(const zip_archive *z, size_t *pos_out) {
             return LS_OK;
         }
     }
-    ZFAIL("no end of central directory record in the last %zu bytes (not a zip file, or truncated)",
-          z->n_bytes - stop);
+    ZFAIL("no end of central directory record in the last %zu bytes (not a zip file, or truncated)", z->n_bytes - stop);
 }
 
 static ls_status read_zip64_end(const zip_archive *z, size_t eocd_pos, struct cd_location *cd) {
@@ -82,10 +84,11 @@ static ls_status read_zip64_end(const zip_archive *z, size_t eocd_pos, struct cd
     if (record_disk != 0 || n_disks > 1)
         ZFAIL("zip64 locator names disk %u of %u (multi-disk archives are not supported)", record_disk, n_disks);
     if (rec_pos > loc_pos || loc_pos - rec_pos < ZIP64_EOCD_BYTES)
-        ZFAIL("zip64 end record offset %llu does not leave room before the locator at %zu",
-              (unsigned long long)rec_pos, loc_pos);
+        ZFAIL("zip64 end record offset %llu does not leave room before the locator at %zu", (unsigned long long)rec_pos,
+              loc_pos);
     const uint8_t *rec = z->bytes + rec_pos;
-    if (rd32(rec) != SIG_ZIP64_EOCD) ZFAIL("bad zip64 end record signature at offset %llu", (unsigned long long)rec_pos);
+    if (rd32(rec) != SIG_ZIP64_EOCD)
+        ZFAIL("bad zip64 end record signature at offset %llu", (unsigned long long)rec_pos);
     uint64_t rec_size = rd64(rec + 4); // bytes after this field
     if (rec_size < ZIP64_EOCD_BYTES - 12 || rec_size > loc_pos - rec_pos - 12)
         ZFAIL("zip64 end record claims %llu bytes, room for %llu", (unsigned long long)rec_size,
@@ -123,8 +126,7 @@ static ls_status locate_central_directory(const zip_archive *z, struct cd_locati
 
 // Replaces the 0xffff.. placeholders of one entry with the values of its zip64 extra field (id 0x0001).
 static ls_status read_zip64_extra(const zip_archive *z, struct zip_entry *e, const uint8_t *extra, size_t n,
-                                  bool need_usize, bool need_csize, bool need_offset, bool need_disk,
-                                  uint32_t *disk) {
+                                  bool need_usize, bool need_csize, bool need_offset, bool need_disk, uint32_t *disk) {
     char name[80];
     wc_printable(name, sizeof name, e->name);
     bool need = need_usize || need_csize || need_offset || need_disk;
@@ -132,7 +134,8 @@ static ls_status read_zip64_extra(const zip_archive *z, struct zip_entry *e, con
     for (size_t at = 0; at < n;) {
         if (n - at < 4) ZFAIL("entry '%s': extra field truncated (%zu bytes left)", name, n - at);
         uint16_t id = rd16(extra + at), size = rd16(extra + at + 2);
-        if (size > n - at - 4) ZFAIL("entry '%s': extra field 0x%04x claims %u bytes, %zu left", name, id, size, n - at - 4);
+        if (size > n - at - 4)
+            ZFAIL("entry '%s': extra field 0x%04x claims %u bytes, %zu left", name, id, size, n - at - 4);
         if (id == 0x0001 && !found) {
             found = true;
             const uint8_t *f = extra + at + 4;
@@ -163,7 +166,8 @@ static ls_status read_central_directory(zip_archive *z, const struct cd_location
         ZFAIL("entry count %llu does not fit a central directory of %llu bytes (at most %d entries)",
               (unsigned long long)cd->n_entries, (unsigned long long)cd->n_bytes, ZIP_MAX_ENTRIES);
     z->entries = calloc(cd->n_entries ? cd->n_entries : 1, sizeof *z->entries);
-    if (!z->entries) return ls_fail(LS_ERR_OOM, "%s: no memory for %llu zip entries", z->label, (unsigned long long)cd->n_entries);
+    if (!z->entries)
+        return ls_fail(LS_ERR_OOM, "%s: no memory for %llu zip entries", z->label, (unsigned long long)cd->n_entries);
     const uint8_t *p = z->bytes + cd->offset, *end = p + cd->n_bytes;
     for (size_t i = 0; i < cd->n_entries; i++) {
         if ((size_t)(end - p) < CENTRAL_BYTES) ZFAIL("central directory entry %zu runs past the central directory", i);
@@ -177,7 +181,8 @@ static ls_status read_central_directory(zip_archive *z, const struct cd_location
             ZFAIL("central directory entry %zu: name, extra and comment (%zu bytes) run past the central directory", i,
                   name_len + extra_len + comment_len);
         const uint8_t *name = p + CENTRAL_BYTES;
-        if (name_len == 0 || memchr(name, 0, name_len)) ZFAIL("central directory entry %zu: empty name or a NUL byte in it", i);
+        if (name_len == 0 || memchr(name, 0, name_len))
+            ZFAIL("central directory entry %zu: empty name or a NUL byte in it", i);
         struct zip_entry *e = &z->entries[i];
         z->n_entries = i + 1; // so zip_close frees the names made so far
         e->name = malloc(name_len + 1);
@@ -196,7 +201,8 @@ static ls_status read_central_directory(zip_archive *z, const struct cd_location
         p += CENTRAL_BYTES + name_len + extra_len + comment_len;
     }
     if (p != end)
-        ZFAIL("central directory has %zu bytes after its %llu entries", (size_t)(end - p), (unsigned long long)cd->n_entries);
+        ZFAIL("central directory has %zu bytes after its %llu entries", (size_t)(end - p),
+              (unsigned long long)cd->n_entries);
     return LS_OK;
 }
 
@@ -215,8 +221,8 @@ static ls_status read_local_header(const zip_archive *z, struct zip_entry *e, ui
     size_t name_len = rd16(h + 26), extra_len = rd16(h + 28);
     uint64_t data = e->header_offset + LOCAL_BYTES + name_len + extra_len;
     if (data > cd_offset)
-        ZFAIL("entry '%s': local header (%zu name and %zu extra bytes) runs into the central directory", name,
-              name_len, extra_len);
+        ZFAIL("entry '%s': local header (%zu name and %zu extra bytes) runs into the central directory", name, name_len,
+              extra_len);
     if (name_len != strlen(e->name) || memcmp(h + LOCAL_BYTES, e->name, name_len) != 0)
         ZFAIL("entry '%s': local header names a different file than the central directory", name);
     if (rd16(h + 8) != e->method)
@@ -224,7 +230,8 @@ static ls_status read_local_header(const zip_archive *z, struct zip_entry *e, ui
     e->data_offset = data;
     if (e->n_bytes > cd_offset - data)
         ZFAIL("entry '%s': %llu bytes at offset %llu extend past the central directory at %llu (file is %zu bytes)",
-              name, (unsigned long long)e->n_bytes, (unsigned long long)data, (unsigned long long)cd_offset, z->n_bytes);
+              name, (unsigned long long)e->n_bytes, (unsigned long long)data, (unsigned long long)cd_offset,
+              z->n_bytes);
     if (e->method == ZIP_STORED && e->n_bytes != e->n_bytes_uncompressed)
         ZFAIL("stored entry '%s' declares %llu bytes stored but %llu bytes uncompressed", name,
               (unsigned long long)e->n_bytes, (unsigned long long)e->n_bytes_uncompressed);
@@ -247,7 +254,8 @@ static ls_status check_layout(zip_archive *z) {
     size_t n = z->n_entries;
     size_t *order = malloc((n ? n : 1) * sizeof *order);
     if (!order) return ls_fail(LS_ERR_OOM, "%s: no memory for %zu zip entries", z->label, n);
-    for (size_t i = 0; i < n; i++) order[i] = i;
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
     sort_ctx = z;
     qsort(order, n, sizeof *order, by_offset);
     for (size_t i = 0; i + 1 < n; i++) {
@@ -261,7 +269,8 @@ static ls_status check_layout(zip_archive *z) {
                   (unsigned long long)b->header_offset);
         }
     }
-    for (size_t i = 0; i < n; i++) order[i] = i;
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
     qsort(order, n, sizeof *order, by_name);
     sort_ctx = NULL;
     for (size_t i = 0; i + 1 < n; i++)
@@ -280,14 +289,16 @@ ls_status zip_open(zip_archive *z, const void *bytes, size_t n_bytes, const char
     struct cd_location cd;
     ls_status s = locate_central_directory(z, &cd);
     if (s == LS_OK) s = read_central_directory(z, &cd);
-    for (size_t i = 0; s == LS_OK && i < z->n_entries; i++) s = read_local_header(z, &z->entries[i], cd.offset);
+    for (size_t i = 0; s == LS_OK && i < z->n_entries; i++)
+        s = read_local_header(z, &z->entries[i], cd.offset);
     if (s == LS_OK) s = check_layout(z);
     if (s != LS_OK) zip_close(z);
     return s;
 }
 
 void zip_close(zip_archive *z) {
-    for (size_t i = 0; z->entries && i < z->n_entries; i++) free(z->entries[i].name);
+    for (size_t i = 0; z->entries && i < z->n_entries; i++)
+        free(z->entries[i].name);
     free(z->entries);
     free(z->by_name);
     *z = (zip_archive){0};
@@ -300,8 +311,10 @@ const struct zip_entry *zip_find(const zip_archive *z, const char *name) {
         const struct zip_entry *e = &z->entries[z->by_name[mid]];
         int c = strcmp(name, e->name);
         if (c == 0) return e;
-        if (c < 0) hi = mid;
-        else lo = mid + 1;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return NULL;
 }
@@ -327,11 +340,13 @@ static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 static void crc_init(void) {
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
         crc_table[0][i] = c;
     }
     for (int t = 1; t < 8; t++)
-        for (int i = 0; i < 256; i++) crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xff];
+        for (int i = 0; i < 256; i++)
+            crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xff];
 }
 
 uint32_t zip_crc32(uint32_t crc, const uint8_t *p, size_t n) {
@@ -343,7 +358,8 @@ uint32_t zip_crc32(uint32_t crc, const uint8_t *p, size_t n) {
               crc_table[4][lo >> 24] ^ crc_table[3][hi & 0xff] ^ crc_table[2][(hi >> 8) & 0xff] ^
               crc_table[1][(hi >> 16) & 0xff] ^ crc_table[0][hi >> 24];
     }
-    while (n--) crc = crc_table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    while (n--)
+        crc = crc_table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
     return ~crc;
 }
 

@@ -33,7 +33,8 @@ static int64_t walk(const pt_value *v, int depth, int *budget) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static uint8_t storage[256];
-    for (int i = 0; i < 256; i++) storage[i] = (uint8_t)(i * 37 + 11);
+    for (int i = 0; i < 256; i++)
+        storage[i] = (uint8_t)(i * 37 + 11);
     pt_file *f;
     if (pt_open_pickle(&f, data, size, storage, sizeof storage, "fuzz.pt", NULL) != LS_OK) return 0;
     for (int i = 0; i < pt_count(f); i++) {

@@ -37,7 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t n = (size_t)t->n_elems;
         void *buf = malloc(n * 8 + 1); // room for any dtype
         LS_ASSERT(buf);
-        if (pt_tensor_copy(t, PT_F32, buf, n * 4) != LS_OK) (void)pt_tensor_copy(t, t->dtype, buf, n * pt_dtype_size(t->dtype));
+        if (pt_tensor_copy(t, PT_F32, buf, n * 4) != LS_OK)
+            (void)pt_tensor_copy(t, t->dtype, buf, n * pt_dtype_size(t->dtype));
         free(buf);
     }
     (void)pt_verify_crc(f);
