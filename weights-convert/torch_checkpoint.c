@@ -279,3 +279,17 @@ ls_status torch_tensor_read(const torch_checkpoint *ck, const struct torch_tenso
     }
     return LS_OK;
 }
+
+ls_status torch_tensor_read_raw(const torch_checkpoint *ck, const struct torch_tensor *t, void *dst) {
+    (void)ck;
+    size_t es = st_dtype_size(t->dtype);
+    int64_t numel = 1, idx[PK_MAX_DIMS] = {0};
+    for (int d = 0; d < t->n_dims; d++) numel *= t->shape[d];
+    for (int64_t i = 0; i < numel; i++) {
+        int64_t off = t->offset;
+        for (int d = 0; d < t->n_dims; d++) off += idx[d] * t->stride[d];
+        memcpy((uint8_t *)dst + (size_t)i * es, (const uint8_t *)t->storage + (size_t)off * es, es);
+        for (int d = t->n_dims - 1; d >= 0 && ++idx[d] == t->shape[d]; d--) idx[d] = 0;
+    }
+    return LS_OK;
+}

@@ -95,4 +95,19 @@ const struct pk_obj *torch_checkpoint_root(const torch_checkpoint *ck);
 // Contiguous copy of a tensor converted to `dt` (f32/f16/bf16 from any float dtype, i32 from integers).
 ls_status torch_tensor_read(const torch_checkpoint *ck, const struct torch_tensor *t, dtype dt, void *dst);
 
+// Contiguous copy of a tensor in its own dtype (little-endian bytes, logical order).
+ls_status torch_tensor_read_raw(const torch_checkpoint *ck, const struct torch_tensor *t, void *dst);
+
+// --- SHA-256 --------------------------------------------------------------------------------------------------
+
+struct sha256 {
+    uint32_t h[8];
+    uint64_t n_bytes;
+    uint8_t buf[64];
+    size_t used;
+};
+void sha256_init(struct sha256 *s);
+void sha256_update(struct sha256 *s, const void *data, size_t n);
+void sha256_final(struct sha256 *s, char hex[65]);
+
 #endif
