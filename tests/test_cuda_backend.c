@@ -118,7 +118,8 @@ static void memory_checks(struct backend *be) {
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         size_t n = sizes[i];
         unsigned char *src = malloc(n), *dst = malloc(n);
-        for (size_t j = 0; j < n; j++) src[j] = (unsigned char)(j * 131 + i * 7 + 1);
+        for (size_t j = 0; j < n; j++)
+            src[j] = (unsigned char)(j * 131 + i * 7 + 1);
         memset(dst, 0, n);
         void *d = NULL;
         CHECK_OK(backend_alloc(be, n + 3, &d));
@@ -140,7 +141,8 @@ static void sync_checks(struct backend *be) {
     float *h = malloc((size_t)s[0] * 4);
     CHECK_OK(tensor_download(&t, h));
     bool all = true;
-    for (int64_t i = 0; i < s[0]; i++) all = all && h[i] == 7.0f;
+    for (int64_t i = 0; i < s[0]; i++)
+        all = all && h[i] == 7.0f;
     CHECK(all, "download after fill without sync");
     free(h);
     tensor ti = dev_output(be, DTYPE_I32, 1, s);
@@ -148,7 +150,8 @@ static void sync_checks(struct backend *be) {
     int32_t *hi = malloc((size_t)s[0] * 4);
     CHECK_OK(tensor_download(&ti, hi));
     all = true;
-    for (int64_t i = 0; i < s[0]; i++) all = all && hi[i] == -5;
+    for (int64_t i = 0; i < s[0]; i++)
+        all = all && hi[i] == -5;
     CHECK(all, "i32 fill");
     free(hi);
     dev_release(&t), dev_release(&ti);

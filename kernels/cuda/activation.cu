@@ -39,7 +39,7 @@ static ls_status launch_unary(struct cuda_ctx *ctx, const tensor *out, const ten
     const int64_t *strides[2] = {out->stride, x->stride};
     views_merged(out->n_dims, out->shape, 2, strides, v);
     unary_kernel_1<T><<<cuda_grid(ctx, n, 256), 256, 0, ctx->stream>>>((T *)out->data, (const T *)x->data, v[1],
-                                                                      view_is_flat(v[1]), n, (int)op);
+                                                                       view_is_flat(v[1]), n, (int)op);
     CUDA_LAUNCHED();
     return LS_OK;
 }
@@ -70,7 +70,9 @@ extern "C" ls_status cuda_geglu(void *vctx, const tensor *out, const tensor *x) 
     LS_TRY(cuda_enter(ctx));
     unsigned grid = cuda_grid(ctx, total, 256);
     switch (out->dtype) {
-    case DTYPE_F32: geglu_kernel_1<<<grid, 256, 0, ctx->stream>>>((float *)out->data, (const float *)x->data, total, n); break;
+    case DTYPE_F32:
+        geglu_kernel_1<<<grid, 256, 0, ctx->stream>>>((float *)out->data, (const float *)x->data, total, n);
+        break;
     case DTYPE_F16:
         geglu_kernel_1<<<grid, 256, 0, ctx->stream>>>((__half *)out->data, (const __half *)x->data, total, n);
         break;

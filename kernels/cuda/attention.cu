@@ -13,13 +13,13 @@
 
 #include "cuda-device.cuh"
 
-#define ATT_WARPS 4
-#define ATT_ROWS 4                       // query rows per warp
-#define ATT_Q (ATT_WARPS * ATT_ROWS)     // query rows per block
-#define ATT_KT 32                        // keys per tile (one per lane)
-#define ATT_DC 64                        // channels staged per step
-#define ATT_DV_MAX 256                   // output channels per launch
-#define ATT_NCH (ATT_DV_MAX / 32)        // output channel registers per lane and row
+#define ATT_WARPS  4
+#define ATT_ROWS   4                      // query rows per warp
+#define ATT_Q      (ATT_WARPS * ATT_ROWS) // query rows per block
+#define ATT_KT     32                     // keys per tile (one per lane)
+#define ATT_DC     64                     // channels staged per step
+#define ATT_DV_MAX 256                    // output channels per launch
+#define ATT_NCH    (ATT_DV_MAX / 32)      // output channel registers per lane and row
 
 struct att_args {
     int64_t q_b, q_t, k_b, k_t, v_b, v_t, o_b, o_t; // batch and row strides (elements)
@@ -47,14 +47,16 @@ static __global__ void __launch_bounds__(ATT_WARPS * 32)
     for (int r = 0; r < ATT_ROWS; r++) {
         m[r] = -INFINITY, l[r] = 0.0f;
 #pragma unroll
-        for (int c = 0; c < ATT_NCH; c++) o[r][c] = 0.0f;
+        for (int c = 0; c < ATT_NCH; c++)
+            o[r][c] = 0.0f;
     }
 
     for (int64_t key0 = 0; key0 < a.tk; key0 += ATT_KT) {
         const int nk = (int)(a.tk - key0 < ATT_KT ? a.tk - key0 : ATT_KT); // same for the whole block
         float s[ATT_ROWS];
 #pragma unroll
-        for (int r = 0; r < ATT_ROWS; r++) s[r] = 0.0f;
+        for (int r = 0; r < ATT_ROWS; r++)
+            s[r] = 0.0f;
         // scores: s[r] = q[row r] . k[key0 + lane], channels staged ATT_DC at a time
         for (int64_t d0 = 0; d0 < a.dk; d0 += ATT_DC) {
             const int dlen = (int)(a.dk - d0 < ATT_DC ? a.dk - d0 : ATT_DC);
@@ -72,7 +74,8 @@ static __global__ void __launch_bounds__(ATT_WARPS * 32)
             for (int d = 0; d < dlen; d++) {
                 float kv = ks[lane][d];
 #pragma unroll
-                for (int r = 0; r < ATT_ROWS; r++) s[r] += qs[warp * ATT_ROWS + r][d] * kv;
+                for (int r = 0; r < ATT_ROWS; r++)
+                    s[r] += qs[warp * ATT_ROWS + r][d] * kv;
             }
         }
         // online softmax: new running max, rescale what was accumulated under the old one
@@ -85,7 +88,8 @@ static __global__ void __launch_bounds__(ATT_WARPS * 32)
             l[r] = l[r] * corr + warp_sum(p[r]);
             m[r] = mn;
 #pragma unroll
-            for (int c = 0; c < ATT_NCH; c++) o[r][c] *= corr;
+            for (int c = 0; c < ATT_NCH; c++)
+                o[r][c] *= corr;
         }
         // o[r] += sum_j p_j v_j, value channels staged ATT_DC at a time
 #pragma unroll

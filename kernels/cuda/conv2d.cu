@@ -85,7 +85,8 @@ static __global__ void im2col_kernel_1(T *col, const T *x, conv_geom g, int64_t 
         int64_t iy = oy * g.p.stride_h - g.p.pad_top + ky * g.p.dilation_h;
         int64_t ix = ox * g.p.stride_w - g.p.pad_left + kx * g.p.dilation_w;
         T v = from_f32<T>(0.0f);
-        if (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) v = x[(((n0 + b) * g.ci + grp * g.cig + c) * g.h + iy) * g.w + ix];
+        if (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w)
+            v = x[(((n0 + b) * g.ci + grp * g.cig + c) * g.h + iy) * g.w + ix];
         col[i] = v;
     }
 }

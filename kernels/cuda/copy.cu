@@ -26,7 +26,7 @@ static __global__ void copy_kernel_1(TO *out, view5 vo, bool o_flat, const TI *x
 
 // Tiles over (i: x's unit-stride dim, j: out's unit-stride dim); every other dim is in the `rest` views.
 // TT is the tile's element type: float for the float dtypes (exact for all of them), int32_t for i32.
-#define TILE 32
+#define TILE      32
 #define TILE_ROWS 8
 template <typename TO, typename TI, typename TT>
 static __global__ void copy_kernel_2(TO *out, const TI *x, view5 rest_o, view5 rest_x, int64_t n_tiles, int64_t ni,
@@ -116,7 +116,8 @@ extern "C" ls_status cuda_copy(void *vctx, const tensor *out, const tensor *x) {
     int64_t n = tensor_n_elems(out);
     if (n == 0) return LS_OK;
     bool same_layout = out->dtype == x->dtype;
-    for (int d = 0; d < out->n_dims; d++) same_layout = same_layout && out->stride[d] == x->stride[d];
+    for (int d = 0; d < out->n_dims; d++)
+        same_layout = same_layout && out->stride[d] == x->stride[d];
     if (out->data == x->data && same_layout) return LS_OK;
     LS_TRY(cuda_enter(ctx));
     struct copy_plan cp = {};

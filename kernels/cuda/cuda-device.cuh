@@ -26,13 +26,15 @@ template <> __device__ __forceinline__ __nv_bfloat16 from_f32<__nv_bfloat16>(flo
 
 template <typename T> __device__ __forceinline__ T warp_sum(T v) {
 #pragma unroll
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
+    for (int o = 16; o > 0; o >>= 1)
+        v += __shfl_xor_sync(FULL_MASK, v, o);
     return v;
 }
 
 __device__ __forceinline__ float warp_max(float v) {
 #pragma unroll
-    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, o));
+    for (int o = 16; o > 0; o >>= 1)
+        v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, o));
     return v;
 }
 
@@ -80,12 +82,14 @@ __device__ __forceinline__ int64_t view_offset(const view5 &v, int64_t flat) {
 // boundary, and size-1 dims dropped (at least one dim is kept). strides[i] are tensor i's strides.
 static inline void views_merged(int n_dims, const int64_t *shape, int n_t, const int64_t *const *strides,
                                 view5 *views) {
-    for (int t = 0; t < n_t; t++) views[t] = view5{};
+    for (int t = 0; t < n_t; t++)
+        views[t] = view5{};
     int n = 0;
     for (int d = 0; d < n_dims; d++) {
         if (shape[d] == 1) continue;
         bool merge = n > 0;
-        for (int t = 0; merge && t < n_t; t++) merge = views[t].stride[n - 1] == strides[t][d] * shape[d];
+        for (int t = 0; merge && t < n_t; t++)
+            merge = views[t].stride[n - 1] == strides[t][d] * shape[d];
         if (merge) {
             for (int t = 0; t < n_t; t++) {
                 views[t].shape[n - 1] *= shape[d];
@@ -100,10 +104,12 @@ static inline void views_merged(int n_dims, const int64_t *shape, int n_t, const
         n++;
     }
     if (n == 0) {
-        for (int t = 0; t < n_t; t++) views[t].shape[0] = 1, views[t].stride[0] = 1;
+        for (int t = 0; t < n_t; t++)
+            views[t].shape[0] = 1, views[t].stride[0] = 1;
         n = 1;
     }
-    for (int t = 0; t < n_t; t++) views[t].n_dims = n;
+    for (int t = 0; t < n_t; t++)
+        views[t].n_dims = n;
 }
 
 // True when a merged view is one unit-stride run.

@@ -36,18 +36,18 @@ struct cuda_ctx {
     struct backend be;
     int device;
     char device_name[256];
-    int cc_major, cc_minor;       // compute capability
-    int sm_count;                 // streaming multiprocessors (sizes grid-stride launches)
-    size_t smem_optin_bytes;      // largest dynamic shared memory a block may opt into
-    bool mempool;                 // cudaMallocAsync is available (else cudaMalloc)
-    cudaStream_t stream;          // every kernel and copy of this context runs here, in order
-    cublasHandle_t cublas;        // bound to `stream`
-    cublasLtHandle_t cublaslt;    // used with `stream` per call
-    void *lt_workspace;           // fixed cuBLASLt workspace
+    int cc_major, cc_minor;    // compute capability
+    int sm_count;              // streaming multiprocessors (sizes grid-stride launches)
+    size_t smem_optin_bytes;   // largest dynamic shared memory a block may opt into
+    bool mempool;              // cudaMallocAsync is available (else cudaMalloc)
+    cudaStream_t stream;       // every kernel and copy of this context runs here, in order
+    cublasHandle_t cublas;     // bound to `stream`
+    cublasLtHandle_t cublaslt; // used with `stream` per call
+    void *lt_workspace;        // fixed cuBLASLt workspace
     size_t lt_workspace_bytes;
-    void *workspace;              // op scratch (converted weights, im2col tiles), grown on demand, never shrunk
+    void *workspace; // op scratch (converted weights, im2col tiles), grown on demand, never shrunk
     size_t workspace_bytes;
-    int forced[OP_COUNT];         // LS_KERNEL choices, 0 = automatic
+    int forced[OP_COUNT]; // LS_KERNEL choices, 0 = automatic
 #ifdef LS_HAVE_CUDNN
     cudnnHandle_t cudnn; // bound to `stream`
 #endif
@@ -64,24 +64,24 @@ extern "C" ls_status cuda_fail_cublas(cublasStatus_t st, const char *expr, const
 extern "C" ls_status cuda_fail_cudnn(cudnnStatus_t st, const char *expr, const char *file, int line);
 #endif
 
-#define CUDA_TRY(expr)                                                                                          \
-    do {                                                                                                        \
-        cudaError_t cuda_try_err_ = (expr);                                                                     \
-        if (cuda_try_err_ != cudaSuccess) return cuda_fail_rt(cuda_try_err_, #expr, __FILE__, __LINE__);        \
+#define CUDA_TRY(expr)                                                                                                 \
+    do {                                                                                                               \
+        cudaError_t cuda_try_err_ = (expr);                                                                            \
+        if (cuda_try_err_ != cudaSuccess) return cuda_fail_rt(cuda_try_err_, #expr, __FILE__, __LINE__);               \
     } while (0)
 
-#define CUBLAS_TRY(expr)                                                                                        \
-    do {                                                                                                        \
-        cublasStatus_t cublas_try_st_ = (expr);                                                                 \
-        if (cublas_try_st_ != CUBLAS_STATUS_SUCCESS)                                                            \
-            return cuda_fail_cublas(cublas_try_st_, #expr, __FILE__, __LINE__);                                 \
+#define CUBLAS_TRY(expr)                                                                                               \
+    do {                                                                                                               \
+        cublasStatus_t cublas_try_st_ = (expr);                                                                        \
+        if (cublas_try_st_ != CUBLAS_STATUS_SUCCESS)                                                                   \
+            return cuda_fail_cublas(cublas_try_st_, #expr, __FILE__, __LINE__);                                        \
     } while (0)
 
 #ifdef LS_HAVE_CUDNN
-#define CUDNN_TRY(expr)                                                                                         \
-    do {                                                                                                        \
-        cudnnStatus_t cudnn_try_st_ = (expr);                                                                   \
-        if (cudnn_try_st_ != CUDNN_STATUS_SUCCESS) return cuda_fail_cudnn(cudnn_try_st_, #expr, __FILE__, __LINE__); \
+#define CUDNN_TRY(expr)                                                                                                \
+    do {                                                                                                               \
+        cudnnStatus_t cudnn_try_st_ = (expr);                                                                          \
+        if (cudnn_try_st_ != CUDNN_STATUS_SUCCESS) return cuda_fail_cudnn(cudnn_try_st_, #expr, __FILE__, __LINE__);   \
     } while (0)
 #endif
 

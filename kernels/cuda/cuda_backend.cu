@@ -229,12 +229,15 @@ static bool arch_covered(int major, int minor) {
     int dev = major * 10 + minor, last = -1;
     bool last_specific = false;
     while (*s) {
-        while (*s && (*s < '0' || *s > '9')) s++;
+        while (*s && (*s < '0' || *s > '9'))
+            s++;
         if (!*s) break;
         int a = 0;
-        while (*s >= '0' && *s <= '9') a = a * 10 + (*s++ - '0');
+        while (*s >= '0' && *s <= '9')
+            a = a * 10 + (*s++ - '0');
         bool specific = *s >= 'a' && *s <= 'z';
-        while (*s >= 'a' && *s <= 'z') s++;
+        while (*s >= 'a' && *s <= 'z')
+            s++;
         if (specific ? a == dev : (a / 10 == major && a % 10 <= minor)) return true;
         last = a;
         last_specific = specific;
@@ -279,7 +282,8 @@ static ls_status parse_ls_kernel(struct cuda_ctx *ctx, const char *spec) {
         int n_variants = vn ? vn->n_variants : 1, chosen = 0;
         char *end;
         long num = strtol(value, &end, 10);
-        if (*value && !*end) chosen = (int)num;
+        if (*value && !*end)
+            chosen = (int)num;
         else if (vn)
             for (int k = 0; k < vn->n_variants; k++)
                 if (!strcmp(value, vn->names[k])) chosen = k + 1;
@@ -313,9 +317,10 @@ static ls_status ctx_setup(struct cuda_ctx *ctx) {
     cudaError_t err = cudaFuncGetAttributes(&fa, probe_kernel_1);
     if (err != cudaSuccess) {
         (void)cudaGetLastError();
-        return ls_fail(LS_ERR_DEVICE, "cuda:%d: %s (compute capability %d.%d) cannot load this build's kernels "
-                       "(built for %s): %s", device, ctx->device_name, ctx->cc_major, ctx->cc_minor, LS_CUDA_ARCHS,
-                       cudaGetErrorString(err));
+        return ls_fail(LS_ERR_DEVICE,
+                       "cuda:%d: %s (compute capability %d.%d) cannot load this build's kernels "
+                       "(built for %s): %s",
+                       device, ctx->device_name, ctx->cc_major, ctx->cc_minor, LS_CUDA_ARCHS, cudaGetErrorString(err));
     }
     int v = 0;
     CUDA_TRY(cudaDeviceGetAttribute(&ctx->sm_count, cudaDevAttrMultiProcessorCount, device));
@@ -339,8 +344,8 @@ static ls_status ctx_setup(struct cuda_ctx *ctx) {
     const char *spec = getenv("LS_KERNEL");
     if (spec && *spec) LS_TRY(parse_ls_kernel(ctx, spec));
     CUDA_TRY(cudaStreamSynchronize(ctx->stream));
-    log_msg(LOG_DEBUG, "cuda:%d: %s, compute capability %d.%d, %d SMs, %s", device, ctx->device_name,
-            ctx->cc_major, ctx->cc_minor, ctx->sm_count, ctx->mempool ? "stream-ordered allocator" : "cudaMalloc");
+    log_msg(LOG_DEBUG, "cuda:%d: %s, compute capability %d.%d, %d SMs, %s", device, ctx->device_name, ctx->cc_major,
+            ctx->cc_minor, ctx->sm_count, ctx->mempool ? "stream-ordered allocator" : "cudaMalloc");
     return LS_OK;
 }
 

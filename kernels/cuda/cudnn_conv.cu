@@ -12,7 +12,9 @@
 
 #define CUDNN_WORKSPACE_CAP ((size_t)1 << 30)
 
-static bool cudnn_unsupported(cudnnStatus_t s) { return s >= CUDNN_STATUS_NOT_SUPPORTED && s < CUDNN_STATUS_INTERNAL_ERROR; }
+static bool cudnn_unsupported(cudnnStatus_t s) {
+    return s >= CUDNN_STATUS_NOT_SUPPORTED && s < CUDNN_STATUS_INTERNAL_ERROR;
+}
 
 extern "C" bool cuda_conv2d_cudnn_fits(const tensor *x, const struct conv2d_params *p) {
     return p->pad_top == p->pad_bottom && p->pad_left == p->pad_right && tensor_n_elems(x) <= INT_MAX;
@@ -51,9 +53,8 @@ static ls_status cudnn_conv(struct cuda_ctx *ctx, struct cudnn_objects *o, const
     CUDNN_TRY(cudnnSetTensor4dDescriptor(o->x, CUDNN_TENSOR_NCHW, cdt, n, ci, h, wd));
     CUDNN_TRY(cudnnSetTensor4dDescriptor(o->y, CUDNN_TENSOR_NCHW, cdt, n, co, ho, wo));
     CUDNN_TRY(cudnnSetFilter4dDescriptor(o->w, cdt, CUDNN_TENSOR_NCHW, co, cig, kh, kw));
-    CUDNN_TRY(cudnnSetConvolution2dDescriptor(o->conv, p->pad_top, p->pad_left, p->stride_h, p->stride_w,
-                                              p->dilation_h, p->dilation_w, CUDNN_CROSS_CORRELATION,
-                                              CUDNN_DATA_FLOAT));
+    CUDNN_TRY(cudnnSetConvolution2dDescriptor(o->conv, p->pad_top, p->pad_left, p->stride_h, p->stride_w, p->dilation_h,
+                                              p->dilation_w, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     CUDNN_TRY(cudnnSetConvolutionGroupCount(o->conv, p->groups));
     cudnnMathType_t math = dt == DTYPE_F32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
     CUDNN_TRY(cudnnSetConvolutionMathType(o->conv, math));
@@ -69,14 +70,17 @@ static ls_status cudnn_conv(struct cuda_ctx *ctx, struct cudnn_objects *o, const
                                                               CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n_perf, perf);
     if (cudnn_unsupported(st)) return unsupported(st, "no forward algorithm");
     CUDNN_TRY(st);
+    // f32: any algorithm that does not need tensor-core math, run with the descriptor kept at FMA math; f16: the
+    // algorithm with the math type it was ranked under (cuDNN's advice for the _v7 heuristics).
     int pick = -1;
     for (int i = 0; i < n_perf && pick < 0; i++)
         if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= CUDNN_WORKSPACE_CAP &&
-            (dt != DTYPE_F32 || perf[i].mathType == CUDNN_FMA_MATH))
+            (dt != DTYPE_F32 || perf[i].mathType == CUDNN_FMA_MATH || perf[i].mathType == CUDNN_DEFAULT_MATH))
             pick = i;
-    if (pick < 0) return ls_fail(LS_ERR_UNSUPPORTED, "cudnn: no forward algorithm within %zu MiB%s",
-                                 CUDNN_WORKSPACE_CAP >> 20, dt == DTYPE_F32 ? " using FMA math" : "");
-    CUDNN_TRY(cudnnSetConvolutionMathType(o->conv, perf[pick].mathType));
+    if (pick < 0)
+        return ls_fail(LS_ERR_UNSUPPORTED, "cudnn: no forward algorithm within %zu MiB%s", CUDNN_WORKSPACE_CAP >> 20,
+                       dt == DTYPE_F32 ? " without tensor-core math" : "");
+    if (dt != DTYPE_F32) CUDNN_TRY(cudnnSetConvolutionMathType(o->conv, perf[pick].mathType));
 
     size_t w_bytes = cuda_align_up(cuda_weight_workspace_bytes(w, dt), 256);
     void *ws = NULL;

@@ -14,8 +14,10 @@ static __global__ void binary_kernel_1(T *out, const T *a, view5 va, bool a_flat
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
         float x = to_f32(a[a_flat ? i : view_offset(va, i)]);
         float y = kind == KIND_SCALE ? 0.0f : to_f32(b[b_flat ? i : view_offset(vb, i)]);
-        float r = kind == KIND_ADD ? x + y : kind == KIND_MUL ? x * y : kind == KIND_AXPBY ? alpha * x + beta * y
-                                                                                           : alpha * x;
+        float r = kind == KIND_ADD     ? x + y
+                  : kind == KIND_MUL   ? x * y
+                  : kind == KIND_AXPBY ? alpha * x + beta * y
+                                       : alpha * x;
         out[i] = from_f32<T>(r);
     }
 }

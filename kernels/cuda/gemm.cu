@@ -14,12 +14,16 @@ extern "C" ls_status cuda_gemm_run(struct cuda_ctx *ctx, dtype dt, const struct 
     if (g->m == 0 || g->n == 0 || g->batch == 0) return LS_OK;
     if (!fits_int(g->m) || !fits_int(g->n) || !fits_int(g->k) || !fits_int(g->lda) || !fits_int(g->ldb) ||
         !fits_int(g->ldc) || !fits_int(g->batch))
-        return ls_fail(LS_ERR_UNSUPPORTED, "cuda: gemm of %lld x %lld x %lld (batch %lld) exceeds cuBLAS's 32-bit sizes",
-                       (long long)g->m, (long long)g->n, (long long)g->k, (long long)g->batch);
+        return ls_fail(LS_ERR_UNSUPPORTED,
+                       "cuda: gemm of %lld x %lld x %lld (batch %lld) exceeds cuBLAS's 32-bit sizes", (long long)g->m,
+                       (long long)g->n, (long long)g->k, (long long)g->batch);
     cudaDataType t;
-    if (dt == DTYPE_F32) t = CUDA_R_32F;
-    else if (dt == DTYPE_F16) t = CUDA_R_16F;
-    else return ls_fail(LS_ERR_DTYPE, "cuda: gemm in %s is not supported", dtype_name(dt));
+    if (dt == DTYPE_F32)
+        t = CUDA_R_32F;
+    else if (dt == DTYPE_F16)
+        t = CUDA_R_16F;
+    else
+        return ls_fail(LS_ERR_DTYPE, "cuda: gemm in %s is not supported", dtype_name(dt));
     const float alpha = 1.0f, beta = g->beta;
     cublasOperation_t ta = g->trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, tb = g->trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
     if (g->batch == 1) {
@@ -28,8 +32,8 @@ extern "C" ls_status cuda_gemm_run(struct cuda_ctx *ctx, dtype dt, const struct 
                                 CUBLAS_GEMM_DEFAULT));
     } else {
         CUBLAS_TRY(cublasGemmStridedBatchedEx(ctx->cublas, ta, tb, (int)g->m, (int)g->n, (int)g->k, &alpha, g->a, t,
-                                              (int)g->lda, g->stride_a, g->b, t, (int)g->ldb, g->stride_b, &beta, g->c, t,
-                                              (int)g->ldc, g->stride_c, (int)g->batch, CUBLAS_COMPUTE_32F,
+                                              (int)g->lda, g->stride_a, g->b, t, (int)g->ldb, g->stride_b, &beta, g->c,
+                                              t, (int)g->ldc, g->stride_c, (int)g->batch, CUBLAS_COMPUTE_32F,
                                               CUBLAS_GEMM_DEFAULT));
     }
     return LS_OK;
@@ -50,7 +54,8 @@ extern "C" ls_status cuda_bias_fill(struct cuda_ctx *ctx, void *out, const void 
         bias_fill_kernel_1<<<grid, 256, 0, ctx->stream>>>((float *)out, (const float *)bias, n, channels, inner);
     else if (dt == DTYPE_F16)
         bias_fill_kernel_1<<<grid, 256, 0, ctx->stream>>>((__half *)out, (const __half *)bias, n, channels, inner);
-    else return ls_fail(LS_ERR_DTYPE, "cuda: bias in %s is not supported", dtype_name(dt));
+    else
+        return ls_fail(LS_ERR_DTYPE, "cuda: bias in %s is not supported", dtype_name(dt));
     CUDA_LAUNCHED();
     return LS_OK;
 }

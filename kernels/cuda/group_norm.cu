@@ -65,7 +65,8 @@ static __global__ void group_norm_apply_kernel_1(T *out, const T *x, const T *ga
     int64_t n_part = g.frames * g.chunks;
     const double2 *pp = partial + sg * n_part;
     double s1 = 0.0, s2 = 0.0;
-    for (int64_t i = threadIdx.x; i < n_part; i += blockDim.x) s1 += pp[i].x, s2 += pp[i].y;
+    for (int64_t i = threadIdx.x; i < n_part; i += blockDim.x)
+        s1 += pp[i].x, s2 += pp[i].y;
     s1 = block_sum(s1, scratch);
     s2 = block_sum(s2, scratch);
     double n = (double)g.frames * (double)g.seg;
@@ -94,7 +95,8 @@ static ls_status launch(struct cuda_ctx *ctx, const tensor *out, const tensor *x
     LS_TRY(cuda_workspace(ctx, part_bytes + (size_t)n_sg * sizeof(double), &ws));
     double2 *partial = (double2 *)ws;
     double *shift = (double *)((char *)ws + part_bytes);
-    group_norm_stats_kernel_1<T><<<(unsigned)blocks, GN_THREADS, 0, ctx->stream>>>((const T *)x->data, partial, shift, g);
+    group_norm_stats_kernel_1<T>
+        <<<(unsigned)blocks, GN_THREADS, 0, ctx->stream>>>((const T *)x->data, partial, shift, g);
     CUDA_LAUNCHED();
     group_norm_apply_kernel_1<T><<<(unsigned)blocks, GN_THREADS, 0, ctx->stream>>>(
         (T *)out->data, (const T *)x->data, gamma ? (const T *)gamma->data : NULL, beta ? (const T *)beta->data : NULL,

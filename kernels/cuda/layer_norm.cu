@@ -19,7 +19,8 @@ static __global__ void layer_norm_kernel_1(T *out, const T *x, const T *gamma, c
     const T *xr = x + row * c;
     T *orow = out + row * c;
     float sum = 0.0f;
-    for (int64_t i = lane; i < c; i += 32) sum += to_f32(xr[i]);
+    for (int64_t i = lane; i < c; i += 32)
+        sum += to_f32(xr[i]);
     float mean = warp_sum(sum) / (float)c;
     float ss = 0.0f;
     for (int64_t i = lane; i < c; i += 32) {

@@ -19,7 +19,8 @@
 static uint32_t ptr_alignment(const void *p) {
     uintptr_t a = (uintptr_t)p;
     uint32_t align = 256;
-    while (align > 1 && (a & (align - 1))) align >>= 1;
+    while (align > 1 && (a & (align - 1)))
+        align >>= 1;
     return align;
 }
 
@@ -48,8 +49,8 @@ static ls_status lt_matmul(struct cuda_ctx *ctx, struct lt_objects *o, const ten
     CUBLAS_TRY(cublasLtMatmulDescSetAttribute(o->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi));
     if (bias) {
         const void *bias_ptr = bias->data;
-        CUBLAS_TRY(cublasLtMatmulDescSetAttribute(o->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias_ptr,
-                                                  sizeof bias_ptr));
+        CUBLAS_TRY(
+            cublasLtMatmulDescSetAttribute(o->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias_ptr, sizeof bias_ptr));
     }
     // layouts as stored, column-major: w is K x N, x is K x M, out is N x M
     CUBLAS_TRY(cublasLtMatrixLayoutCreate(&o->a, t, (uint64_t)k, (uint64_t)n, k));
@@ -59,19 +60,20 @@ static ls_status lt_matmul(struct cuda_ctx *ctx, struct lt_objects *o, const ten
     uint64_t ws = ctx->lt_workspace_bytes;
     uint32_t al_a = ptr_alignment(w), al_b = ptr_alignment(x->data), al_c = ptr_alignment(out->data);
     CUBLAS_TRY(cublasLtMatmulPreferenceSetAttribute(o->pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
-    CUBLAS_TRY(cublasLtMatmulPreferenceSetAttribute(o->pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &al_a,
-                                                    sizeof al_a));
-    CUBLAS_TRY(cublasLtMatmulPreferenceSetAttribute(o->pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al_b,
-                                                    sizeof al_b));
-    CUBLAS_TRY(cublasLtMatmulPreferenceSetAttribute(o->pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al_c,
-                                                    sizeof al_c));
-    CUBLAS_TRY(cublasLtMatmulPreferenceSetAttribute(o->pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al_c,
-                                                    sizeof al_c));
+    CUBLAS_TRY(
+        cublasLtMatmulPreferenceSetAttribute(o->pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &al_a, sizeof al_a));
+    CUBLAS_TRY(
+        cublasLtMatmulPreferenceSetAttribute(o->pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al_b, sizeof al_b));
+    CUBLAS_TRY(
+        cublasLtMatmulPreferenceSetAttribute(o->pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al_c, sizeof al_c));
+    CUBLAS_TRY(
+        cublasLtMatmulPreferenceSetAttribute(o->pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al_c, sizeof al_c));
     cublasLtMatmulHeuristicResult_t res;
     int n_res = 0;
-    cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(ctx->cublaslt, o->desc, o->a, o->b, o->c, o->c, o->pref, 1, &res,
-                                                       &n_res);
-    if (st == CUBLAS_STATUS_NOT_SUPPORTED || (st == CUBLAS_STATUS_SUCCESS && (n_res == 0 || res.state != CUBLAS_STATUS_SUCCESS)))
+    cublasStatus_t st =
+        cublasLtMatmulAlgoGetHeuristic(ctx->cublaslt, o->desc, o->a, o->b, o->c, o->c, o->pref, 1, &res, &n_res);
+    if (st == CUBLAS_STATUS_NOT_SUPPORTED ||
+        (st == CUBLAS_STATUS_SUCCESS && (n_res == 0 || res.state != CUBLAS_STATUS_SUCCESS)))
         return ls_fail(LS_ERR_UNSUPPORTED, "cublaslt: no algorithm for linear %lld x %lld x %lld in %s",
                        (long long)m_rows, (long long)k, (long long)n, dtype_name(out->dtype));
     CUBLAS_TRY(st);

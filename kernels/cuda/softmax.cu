@@ -17,12 +17,15 @@ template <typename T> static __global__ void softmax_kernel_1(T *out, const T *x
     const T *xr = x + row * c;
     T *orow = out + row * c;
     float m = -INFINITY;
-    for (int64_t i = lane; i < c; i += 32) m = fmaxf(m, to_f32(xr[i]));
+    for (int64_t i = lane; i < c; i += 32)
+        m = fmaxf(m, to_f32(xr[i]));
     m = warp_max(m);
     float sum = 0.0f;
-    for (int64_t i = lane; i < c; i += 32) sum += expf(to_f32(xr[i]) - m);
+    for (int64_t i = lane; i < c; i += 32)
+        sum += expf(to_f32(xr[i]) - m);
     float inv = 1.0f / warp_sum(sum);
-    for (int64_t i = lane; i < c; i += 32) orow[i] = from_f32<T>(expf(to_f32(xr[i]) - m) * inv);
+    for (int64_t i = lane; i < c; i += 32)
+        orow[i] = from_f32<T>(expf(to_f32(xr[i]) - m) * inv);
 }
 
 extern "C" ls_status cuda_softmax(void *vctx, const tensor *out, const tensor *x) {
@@ -35,11 +38,11 @@ extern "C" ls_status cuda_softmax(void *vctx, const tensor *out, const tensor *x
     switch (out->dtype) {
     case DTYPE_F32:
         softmax_kernel_1<<<(unsigned)blocks, 32 * ROWS_PER_BLOCK, 0, ctx->stream>>>((float *)out->data,
-                                                                                   (const float *)x->data, rows, c);
+                                                                                    (const float *)x->data, rows, c);
         break;
     case DTYPE_F16:
         softmax_kernel_1<<<(unsigned)blocks, 32 * ROWS_PER_BLOCK, 0, ctx->stream>>>((__half *)out->data,
-                                                                                   (const __half *)x->data, rows, c);
+                                                                                    (const __half *)x->data, rows, c);
         break;
     default: return ls_fail(LS_ERR_DTYPE, "cuda: softmax on %s", dtype_name(out->dtype));
     }

@@ -11,8 +11,8 @@
 #include "cuda-device.cuh"
 
 template <typename T>
-static __global__ void timestep_embedding_kernel_1(T *out, const float *t, int64_t t_stride, int64_t batch, int64_t half,
-                                                   float log_period, float denom, bool flip) {
+static __global__ void timestep_embedding_kernel_1(T *out, const float *t, int64_t t_stride, int64_t batch,
+                                                   int64_t half, float log_period, float denom, bool flip) {
     int64_t n = batch * half;
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
         int64_t b = i / half, k = i - b * half;
@@ -36,12 +36,14 @@ extern "C" ls_status cuda_timestep_embedding(void *vctx, const tensor *out, cons
     unsigned grid = cuda_grid(ctx, batch * half, 256);
     switch (out->dtype) {
     case DTYPE_F32:
-        timestep_embedding_kernel_1<<<grid, 256, 0, ctx->stream>>>((float *)out->data, (const float *)t->data, t->stride[0], batch,
-                                                                    half, log_period, denom, p->flip_sin_to_cos);
+        timestep_embedding_kernel_1<<<grid, 256, 0, ctx->stream>>>((float *)out->data, (const float *)t->data,
+                                                                   t->stride[0], batch, half, log_period, denom,
+                                                                   p->flip_sin_to_cos);
         break;
     case DTYPE_F16:
-        timestep_embedding_kernel_1<<<grid, 256, 0, ctx->stream>>>((__half *)out->data, (const float *)t->data, t->stride[0], batch,
-                                                                    half, log_period, denom, p->flip_sin_to_cos);
+        timestep_embedding_kernel_1<<<grid, 256, 0, ctx->stream>>>((__half *)out->data, (const float *)t->data,
+                                                                   t->stride[0], batch, half, log_period, denom,
+                                                                   p->flip_sin_to_cos);
         break;
     default: return ls_fail(LS_ERR_DTYPE, "cuda: timestep embedding in %s", dtype_name(out->dtype));
     }

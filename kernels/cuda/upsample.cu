@@ -23,7 +23,9 @@ extern "C" ls_status cuda_upsample2x(void *vctx, const tensor *out, const tensor
     unsigned grid = cuda_grid(ctx, n, 256);
     int64_t h = x->shape[2], w = x->shape[3];
     switch (out->dtype) {
-    case DTYPE_F32: upsample2x_kernel_1<<<grid, 256, 0, ctx->stream>>>((float *)out->data, (const float *)x->data, n, h, w); break;
+    case DTYPE_F32:
+        upsample2x_kernel_1<<<grid, 256, 0, ctx->stream>>>((float *)out->data, (const float *)x->data, n, h, w);
+        break;
     case DTYPE_F16:
         upsample2x_kernel_1<<<grid, 256, 0, ctx->stream>>>((__half *)out->data, (const __half *)x->data, n, h, w);
         break;

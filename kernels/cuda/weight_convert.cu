@@ -9,8 +9,7 @@
 //   1 weight_convert_kernel_1: one element per thread, grid-stride.
 #include "cuda-device.cuh"
 
-template <typename TO, typename TI>
-static __global__ void weight_convert_kernel_1(TO *dst, const TI *src, int64_t n) {
+template <typename TO, typename TI> static __global__ void weight_convert_kernel_1(TO *dst, const TI *src, int64_t n) {
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
         dst[i] = from_f32<TO>(to_f32(src[i]));
 }
@@ -26,8 +25,7 @@ extern "C" size_t cuda_weight_workspace_bytes(const tensor *w, dtype to) {
     return w->dtype == to ? 0 : (size_t)tensor_n_elems(w) * dtype_size(to);
 }
 
-template <typename TO>
-static ls_status convert_to(struct cuda_ctx *ctx, const tensor *w, TO *dst) {
+template <typename TO> static ls_status convert_to(struct cuda_ctx *ctx, const tensor *w, TO *dst) {
     int64_t n = tensor_n_elems(w);
     unsigned grid = cuda_grid(ctx, n, 256);
     switch (w->dtype) {
@@ -51,9 +49,12 @@ extern "C" ls_status cuda_weight_as(struct cuda_ctx *ctx, const tensor *w, dtype
     *out_ptr = w->data;
     if (w->dtype == to || tensor_n_elems(w) == 0) return LS_OK;
     if (w->dtype == DTYPE_I8 && !w->scale) return ls_fail(LS_ERR_DTYPE, "cuda: i8 weight without scales");
-    if (to == DTYPE_F32) LS_TRY(convert_to(ctx, w, (float *)dst));
-    else if (to == DTYPE_F16) LS_TRY(convert_to(ctx, w, (__half *)dst));
-    else return ls_fail(LS_ERR_DTYPE, "cuda: weights cannot be computed in %s", dtype_name(to));
+    if (to == DTYPE_F32)
+        LS_TRY(convert_to(ctx, w, (float *)dst));
+    else if (to == DTYPE_F16)
+        LS_TRY(convert_to(ctx, w, (__half *)dst));
+    else
+        return ls_fail(LS_ERR_DTYPE, "cuda: weights cannot be computed in %s", dtype_name(to));
     *out_ptr = dst;
     return LS_OK;
 }

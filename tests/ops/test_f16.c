@@ -72,8 +72,8 @@ static void conv1d_case(struct test_backends *tb, rng *r, int64_t ci, int64_t l,
     tensor ref = host_tensor(tb->cpu, DTYPE_F32, 3, os);
     ref_conv1d(&ref, &x, &w, &b, &p);
     char name[96];
-    snprintf(name, sizeof name, "f16 conv1d %lldx%lld->%lld k%d s%d p%d", (long long)ci, (long long)l, (long long)co,
-             k, stride, pad);
+    snprintf(name, sizeof name, "f16 conv1d %lldx%lld->%lld k%d s%d p%d", (long long)ci, (long long)l, (long long)co, k,
+             stride, pad);
     for (int i = 0; i < tb->n; i++) {
         struct backend *be = tb->list[i];
         if (!backend_runs(be, OP_CONV1D, DTYPE_F16, DTYPE_F16)) continue;
@@ -91,7 +91,8 @@ static void group_norm_case(struct test_backends *tb, rng *r, int64_t b, int64_t
                             int frames, bool silu, float offset) {
     int64_t xs[4] = {b, c, h, w}, cs[1] = {c};
     tensor x32 = host_random(tb, r, DTYPE_F32, 4, xs, 3.0f);
-    for (int64_t i = 0; i < tensor_n_elems(&x32); i++) ((float *)x32.data)[i] += offset;
+    for (int64_t i = 0; i < tensor_n_elems(&x32); i++)
+        ((float *)x32.data)[i] += offset;
     tensor x = host_convert(tb, &x32, DTYPE_F16);
     tensor g = host_random(tb, r, DTYPE_F16, 1, cs, 1.0f), bb = host_random(tb, r, DTYPE_F16, 1, cs, 1.0f);
     tensor ref = host_tensor(tb->cpu, DTYPE_F32, 4, xs);
@@ -104,7 +105,8 @@ static void group_norm_case(struct test_backends *tb, rng *r, int64_t b, int64_t
         struct backend *be = tb->list[i];
         if (!backend_runs(be, OP_GROUP_NORM, DTYPE_F16, DTYPE_COUNT)) continue;
         n_runs++;
-        tensor dx = dev_copy(be, &x), dg = dev_copy(be, &g), db = dev_copy(be, &bb), out = dev_output(be, DTYPE_F16, 4, xs);
+        tensor dx = dev_copy(be, &x), dg = dev_copy(be, &g), db = dev_copy(be, &bb),
+               out = dev_output(be, DTYPE_F16, 4, xs);
         CHECK_OK(op_group_norm(&out, &dx, &dg, &db, &p));
         check_output(name, be, &out, &ref, tol_f16(1e-5));
         CHECK_OK(op_group_norm(&dx, &dx, &dg, &db, &p)); // in place
@@ -126,7 +128,8 @@ static void layer_norm_softmax_case(struct test_backends *tb, rng *r, int64_t ro
         struct backend *be = tb->list[i];
         if (!backend_runs(be, OP_LAYER_NORM, DTYPE_F16, DTYPE_COUNT)) continue;
         n_runs++;
-        tensor dx = dev_copy(be, &x), dg = dev_copy(be, &g), db = dev_copy(be, &bb), out = dev_output(be, DTYPE_F16, 2, xs);
+        tensor dx = dev_copy(be, &x), dg = dev_copy(be, &g), db = dev_copy(be, &bb),
+               out = dev_output(be, DTYPE_F16, 2, xs);
         CHECK_OK(op_layer_norm(&out, &dx, &dg, &db, 1e-5f));
         snprintf(name, sizeof name, "f16 layer_norm %lldx%lld", (long long)rows, (long long)c);
         check_output(name, be, &out, &ref_ln, tol_f16(1e-5));
@@ -177,8 +180,10 @@ static void attention_case(struct test_backends *tb, rng *r, int64_t b, int64_t 
         tensor out = dev_output(be, DTYPE_F16, 3, os);
         CHECK_OK(op_attention(&out, &dq, &dk_, &dv_, &p));
         check_output(name, be, &out, &ref, tol_f16(1e-5));
-        if (fused) dev_release(&fusedt);
-        else dev_release(&dq), dev_release(&dk_), dev_release(&dv_);
+        if (fused)
+            dev_release(&fusedt);
+        else
+            dev_release(&dq), dev_release(&dk_), dev_release(&dv_);
         dev_release(&out);
     }
     host_release(&q), host_release(&k), host_release(&v), host_free(&ref);
@@ -209,7 +214,8 @@ static void unary_case(struct test_backends *tb, rng *r, unary_op op, int64_t n,
             half_view.stride[0] = 2;
             int64_t hs[1] = {n / 2};
             tensor out2 = dev_output(be, DTYPE_F16, 1, hs), ref2 = host_tensor(tb->cpu, DTYPE_F32, 1, hs);
-            for (int64_t j = 0; j < n / 2; j++) ((float *)ref2.data)[j] = ((float *)ref.data)[2 * j];
+            for (int64_t j = 0; j < n / 2; j++)
+                ((float *)ref2.data)[j] = ((float *)ref.data)[2 * j];
             CHECK_OK(op_unary(&out2, &half_view, op));
             check_output("f16 unary strided input", be, &out2, &ref2, tol_f16(1e-7));
             dev_release(&out2), host_free(&ref2);
@@ -256,7 +262,8 @@ static void binary_case(struct test_backends *tb, rng *r) {
     tensor ref_ax = host_tensor(tb->cpu, DTYPE_F32, 2, s2);
     for (int64_t i = 0; i < 19; i++)
         for (int64_t j = 0; j < 23; j++)
-            ((float *)ref_ax.data)[i * 23 + j] = (float)(0.25 * ref_get(&a2, i * 23 + j) - 1.5 * ref_get(&b2, j * 19 + i));
+            ((float *)ref_ax.data)[i * 23 + j] =
+                (float)(0.25 * ref_get(&a2, i * 23 + j) - 1.5 * ref_get(&b2, j * 19 + i));
     for (int i = 0; i < tb->n; i++) {
         struct backend *be = tb->list[i];
         if (!backend_runs(be, OP_BINARY, DTYPE_F16, DTYPE_COUNT)) continue;
@@ -277,7 +284,8 @@ static void binary_case(struct test_backends *tb, rng *r) {
         bool ok;
         float *got = dev_download_f32(&o2, &ok);
         bool all = ok;
-        for (int64_t k = 0; k < 19 * 23; k++) all = all && got[k] == -3.25f;
+        for (int64_t k = 0; k < 19 * 23; k++)
+            all = all && got[k] == -3.25f;
         CHECK(all, "f16 fill [%s]", backend_name(be));
         free(got);
         dev_release(&dx), dev_release(&dt), dev_release(&out), dev_release(&da), dev_release(&db), dev_release(&o2);
@@ -357,7 +365,8 @@ int main(void) {
     struct test_backends tb;
     test_backends_init(&tb);
     bool any = false;
-    for (int i = 0; i < tb.n; i++) any = any || backend_runs(tb.list[i], OP_UNARY, DTYPE_F16, DTYPE_COUNT);
+    for (int i = 0; i < tb.n; i++)
+        any = any || backend_runs(tb.list[i], OP_UNARY, DTYPE_F16, DTYPE_COUNT);
     if (!any) {
         test_backends_free(&tb);
         printf("skip: no backend takes f16 activations\n");
@@ -374,11 +383,11 @@ int main(void) {
     }
     conv_case(&tb, &r, 2, 3, 9, 7, 5, 3, params(1, 1, 1, 1, 1, 1, 1), DTYPE_F16);
     conv_case(&tb, &r, 3, 13, 8, 8, 20, 3, params(1, 1, 1, 1, 1, 1, 1), DTYPE_F16);
-    conv_case(&tb, &r, 2, 16, 17, 15, 16, 3, params(2, 0, 1, 0, 1, 1, 1), DTYPE_F16);   // asymmetric pad
-    conv_case(&tb, &r, 2, 40, 11, 13, 30, 1, params(1, 0, 0, 0, 0, 1, 1), DTYPE_F16);   // 1x1
-    conv_case(&tb, &r, 2, 16, 13, 11, 16, 3, params(1, 1, 1, 1, 1, 1, 16), DTYPE_F16);  // depthwise
-    conv_case(&tb, &r, 2, 12, 10, 10, 18, 3, params(1, 1, 1, 1, 1, 1, 3), DTYPE_BF16);  // groups
-    conv_case(&tb, &r, 1, 8, 12, 12, 8, 3, params(1, 2, 2, 2, 2, 2, 1), DTYPE_F32);     // dilation
+    conv_case(&tb, &r, 2, 16, 17, 15, 16, 3, params(2, 0, 1, 0, 1, 1, 1), DTYPE_F16);  // asymmetric pad
+    conv_case(&tb, &r, 2, 40, 11, 13, 30, 1, params(1, 0, 0, 0, 0, 1, 1), DTYPE_F16);  // 1x1
+    conv_case(&tb, &r, 2, 16, 13, 11, 16, 3, params(1, 1, 1, 1, 1, 1, 16), DTYPE_F16); // depthwise
+    conv_case(&tb, &r, 2, 12, 10, 10, 18, 3, params(1, 1, 1, 1, 1, 1, 3), DTYPE_BF16); // groups
+    conv_case(&tb, &r, 1, 8, 12, 12, 8, 3, params(1, 2, 2, 2, 2, 2, 1), DTYPE_F32);    // dilation
     conv_case(&tb, &r, 2, 64, 34, 33, 70, 3, params(1, 1, 1, 1, 1, 1, 1), DTYPE_I8);
     conv1d_case(&tb, &r, 12, 31, 10, 3, 2, 1);
     group_norm_case(&tb, &r, 2, 64, 5, 7, 32, 1, false, 0.0f);
