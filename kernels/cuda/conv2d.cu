@@ -14,7 +14,9 @@
 // Tested by tests/ops/test_conv2d.c, tests/ops/test_f16.c and tests/test_cuda_backend.c (each variant forced).
 #include "cuda-device.cuh"
 
+#ifndef IM2COL_BUDGET_BYTES // tests/cuda_emu shrinks it so every chunking path runs
 #define IM2COL_BUDGET_BYTES ((size_t)64 << 20)
+#endif
 
 struct conv_geom {
     int64_t n, ci, h, w, co, ho, wo;
