@@ -222,7 +222,10 @@ int main(void) {
     test_backends_init(&tb);
     struct backend *be;
     CHECK_OK(backend_cuda_init(&be, 0));
-    if (!be) return harness_exit();
+    if (!be) {
+        test_backends_free(&tb);
+        return harness_exit();
+    }
     CHECK(!strcmp(backend_name(be), "cuda"), "name '%s'", backend_name(be));
     struct backend *none;
     CHECK_FAILS(backend_cuda_init(&none, backend_cuda_device_count()), LS_ERR_DEVICE, "no such device");

@@ -13,6 +13,9 @@
 #include "cuda-device.cuh"
 
 #define GN_THREADS 256
+#ifndef GN_MIN_CHUNK // tests/cuda_emu shrinks it so groups split into several chunks
+#define GN_MIN_CHUNK 2048
+#endif
 
 struct gn_geom {
     int64_t c, groups, cg, frames, sp; // channels, groups, channels per group, frames per sample, H*W...
@@ -118,9 +121,9 @@ extern "C" ls_status cuda_group_norm(void *vctx, const tensor *out, const tensor
     int64_t n_sg = x->shape[0] / p->frames * p->groups;
     if (g.seg == 0 || n_sg == 0) return LS_OK;
     LS_TRY(cuda_enter(ctx));
-    // enough blocks to fill the device, none with fewer than ~2k elements
+    // enough blocks to fill the device, none with fewer than GN_MIN_CHUNK elements
     int64_t want = 4 * (int64_t)ctx->sm_count, per_seg = (want + n_sg * g.frames - 1) / (n_sg * g.frames);
-    int64_t max_chunks = (g.seg + 2047) / 2048;
+    int64_t max_chunks = (g.seg + GN_MIN_CHUNK - 1) / GN_MIN_CHUNK;
     g.chunks = per_seg < 1 ? 1 : per_seg > max_chunks ? max_chunks : per_seg;
     g.chunk_len = (g.seg + g.chunks - 1) / g.chunks;
     g.chunks = (g.seg + g.chunk_len - 1) / g.chunk_len;

@@ -178,9 +178,9 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int) {
 }
 cudaError_t cudaDeviceGetAttribute(int *v, cudaDeviceAttr a, int) {
     switch (a) {
-    case cudaDevAttrComputeCapabilityMajor: *v = 9; break;
-    case cudaDevAttrComputeCapabilityMinor: *v = 0; break;
-    case cudaDevAttrMultiProcessorCount: *v = 2; break;
+    case cudaDevAttrComputeCapabilityMajor: *v = getenv("EMU_CC") ? atoi(getenv("EMU_CC")) / 10 : 9; break;
+    case cudaDevAttrComputeCapabilityMinor: *v = getenv("EMU_CC") ? atoi(getenv("EMU_CC")) % 10 : 0; break;
+    case cudaDevAttrMultiProcessorCount: *v = getenv("EMU_SM_COUNT") ? atoi(getenv("EMU_SM_COUNT")) : 2; break;
     case cudaDevAttrMaxSharedMemoryPerBlockOptin: *v = 227 << 10; break;
     case cudaDevAttrMemoryPoolsSupported: *v = 1; break;
     }
