@@ -163,7 +163,7 @@ static int choose_conv2d(const struct cuda_ctx *ctx, op_kind kind, const conv_ge
     if (forced) return forced;
     if (g.groups > 1 && g.k <= 64) return 1;
 #ifdef LS_HAVE_CUDNN
-    if (cuda_conv2d_cudnn_fits(x, p)) return 3;
+    if (ctx->cudnn && cuda_conv2d_cudnn_fits(x, p)) return 3;
 #else
     (void)x, (void)p;
 #endif

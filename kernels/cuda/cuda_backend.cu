@@ -56,19 +56,17 @@ static ls_status device_alloc(struct cuda_ctx *ctx, size_t n_bytes, void **ptr) 
     *ptr = NULL;
     if (n_bytes == 0) return LS_OK;
     cudaError_t err = ctx->mempool ? cudaMallocAsync(ptr, n_bytes, ctx->stream) : cudaMalloc(ptr, n_bytes);
-    if (err == cudaErrorMemoryAllocation) {
-        (void)cudaGetLastError();
-        *ptr = NULL;
-        size_t free_b = 0, total_b = 0;
-        (void)cudaMemGetInfo(&free_b, &total_b);
-        return ls_fail(LS_ERR_OOM, "cuda:%d: cannot allocate %.1f MiB (%.1f MiB free of %.1f MiB)", ctx->device,
-                       (double)n_bytes / (1 << 20), (double)free_b / (1 << 20), (double)total_b / (1 << 20));
-    }
-    if (err != cudaSuccess) {
-        *ptr = NULL;
-        return cuda_fail_rt(err, ctx->mempool ? "cudaMallocAsync" : "cudaMalloc", __FILE__, __LINE__);
-    }
-    return LS_OK;
+    if (err == cudaSuccess) return LS_OK;
+    (void)cudaGetLastError();
+    *ptr = NULL;
+    size_t free_b = 0, total_b = 0;
+    (void)cudaMemGetInfo(&free_b, &total_b);
+    (void)cudaGetLastError();
+    if (err == cudaErrorMemoryAllocation || n_bytes > free_b) // some sizes come back as other errors
+        return ls_fail(LS_ERR_OOM, "cuda:%d: cannot allocate %.1f MiB (%.1f MiB free of %.1f MiB): %s", ctx->device,
+                       (double)n_bytes / (1 << 20), (double)free_b / (1 << 20), (double)total_b / (1 << 20),
+                       cudaGetErrorString(err));
+    return cuda_fail_rt(err, ctx->mempool ? "cudaMallocAsync" : "cudaMalloc", __FILE__, __LINE__);
 }
 
 static void device_free(struct cuda_ctx *ctx, void *ptr) {
@@ -338,8 +336,15 @@ static ls_status ctx_setup(struct cuda_ctx *ctx) {
     LS_TRY(device_alloc(ctx, LT_WORKSPACE_BYTES, &ctx->lt_workspace));
     ctx->lt_workspace_bytes = LT_WORKSPACE_BYTES;
 #ifdef LS_HAVE_CUDNN
-    CUDNN_TRY(cudnnCreate(&ctx->cudnn));
-    CUDNN_TRY(cudnnSetStream(ctx->cudnn, ctx->stream));
+    // Without a working cuDNN the backend still runs: conv2d then takes its own variants.
+    cudnnStatus_t cst = cudnnCreate(&ctx->cudnn);
+    if (cst == CUDNN_STATUS_SUCCESS) cst = cudnnSetStream(ctx->cudnn, ctx->stream);
+    if (cst != CUDNN_STATUS_SUCCESS) {
+        log_msg(LOG_WARN, "cuda:%d: cuDNN unusable (%s); convolutions use the built-in kernels", device,
+                cudnnGetErrorString(cst));
+        if (ctx->cudnn) cudnnDestroy(ctx->cudnn);
+        ctx->cudnn = NULL;
+    }
 #endif
     const char *spec = getenv("LS_KERNEL");
     if (spec && *spec) LS_TRY(parse_ls_kernel(ctx, spec));

@@ -39,6 +39,7 @@ static ls_status unsupported(cudnnStatus_t s, const char *what) {
 
 static ls_status cudnn_conv(struct cuda_ctx *ctx, struct cudnn_objects *o, const tensor *out, const tensor *x,
                             const tensor *w, const tensor *bias, const struct conv2d_params *p) {
+    if (!ctx->cudnn) return ls_fail(LS_ERR_UNSUPPORTED, "cudnn: not available (see the warning at backend init)");
     if (!cuda_conv2d_cudnn_fits(x, p) || tensor_n_elems(out) > INT_MAX)
         return ls_fail(LS_ERR_UNSUPPORTED, "cudnn: asymmetric padding or more than 2^31 elements");
     dtype dt = out->dtype;

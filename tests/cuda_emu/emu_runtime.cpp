@@ -446,6 +446,7 @@ struct emu_conv_desc {
 };
 const char *cudnnGetErrorString(cudnnStatus_t s) { return s == CUDNN_STATUS_SUCCESS ? "CUDNN_STATUS_SUCCESS" : "CUDNN_STATUS_BAD_PARAM"; }
 cudnnStatus_t cudnnCreate(cudnnHandle_t *h) {
+    if (getenv("EMU_NO_CUDNN")) return CUDNN_STATUS_INTERNAL_ERROR; // e.g. its sub-libraries missing
     *h = new emu_cudnn();
     return CUDNN_STATUS_SUCCESS;
 }
