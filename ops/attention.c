@@ -35,8 +35,8 @@ ls_status op_attention(const tensor *out, const tensor *q, const tensor *k, cons
                        tensor_shape_str(out, a, sizeof a), (long long)q->shape[0], (long long)q->shape[1],
                        (long long)v->shape[2]);
     LS_TRY(ops_check_supported(OP_ATTENTION, out, DTYPE_COUNT));
-    trace_begin(op, "op");
+    ops_trace_begin(op, out);
     ls_status s = OPS_BACKEND(out)->attention(OPS_CTX(out), out, q, k, v, p);
-    trace_end();
+    ops_trace_end(out);
     return s;
 }

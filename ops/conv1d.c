@@ -32,8 +32,8 @@ ls_status op_conv1d(const tensor *out, const tensor *x, const tensor *w, const t
                            (long long)w->shape[0]);
     }
     LS_TRY(ops_check_supported(OP_CONV1D, out, w->dtype));
-    trace_begin(op, "op");
+    ops_trace_begin(op, out);
     ls_status s = OPS_BACKEND(out)->conv1d(OPS_CTX(out), out, x, w, bias, p);
-    trace_end();
+    ops_trace_end(out);
     return s;
 }

@@ -9,9 +9,9 @@ ls_status op_copy(const tensor *out, const tensor *x) {
     if (x->dtype == DTYPE_I8 || out->dtype == DTYPE_I8 || (x->dtype == DTYPE_I32) != (out->dtype == DTYPE_I32))
         return ls_fail(LS_ERR_DTYPE, "%s: cannot convert %s to %s", op, dtype_name(x->dtype), dtype_name(out->dtype));
     LS_TRY(ops_check_supported(OP_COPY, out, x->dtype));
-    trace_begin(op, "op");
+    ops_trace_begin(op, out);
     ls_status s = OPS_BACKEND(out)->copy(OPS_CTX(out), out, x);
-    trace_end();
+    ops_trace_end(out);
     return s;
 }
 

@@ -11,9 +11,9 @@ ls_status op_unary(const tensor *out, const tensor *x, unary_op u) {
     LS_TRY(ops_check_same_shape(op, "output", x, out));
     LS_TRY(ops_check_contiguous(op, "output", out));
     LS_TRY(ops_check_supported(OP_UNARY, out, DTYPE_COUNT));
-    trace_begin(op, "op");
+    ops_trace_begin(op, out);
     ls_status s = OPS_BACKEND(out)->unary(OPS_CTX(out), out, x, u);
-    trace_end();
+    ops_trace_end(out);
     return s;
 }
 
@@ -31,9 +31,9 @@ static ls_status binary(const char *op, const tensor *out, const tensor *a, cons
     LS_TRY(ops_check_same_shape(op, "second input", out, b));
     LS_TRY(ops_check_contiguous(op, "output", out));
     LS_TRY(ops_check_supported(OP_BINARY, out, DTYPE_COUNT));
-    trace_begin(op, "op");
+    ops_trace_begin(op, out);
     ls_status s = OPS_BACKEND(out)->binary(OPS_CTX(out), out, a, b, bop);
-    trace_end();
+    ops_trace_end(out);
     return s;
 }
 
@@ -51,9 +51,9 @@ ls_status op_axpby(const tensor *out, float alpha, const tensor *x, float beta, 
     }
     LS_TRY(ops_check_contiguous(op, "output", out));
     LS_TRY(ops_check_supported(OP_AXPBY, out, DTYPE_COUNT));
-    trace_begin(op, "op");
+    ops_trace_begin(op, out);
     ls_status s = OPS_BACKEND(out)->axpby(OPS_CTX(out), out, alpha, x, beta, y);
-    trace_end();
+    ops_trace_end(out);
     return s;
 }
 

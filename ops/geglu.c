@@ -14,8 +14,8 @@ ls_status op_geglu(const tensor *out, const tensor *x) {
         return ls_fail(LS_ERR_SHAPE, "%s: input %s, output %s: last dim must halve", op,
                        tensor_shape_str(x, a, sizeof a), tensor_shape_str(out, b, sizeof b));
     LS_TRY(ops_check_supported(OP_GEGLU, out, DTYPE_COUNT));
-    trace_begin(op, "op");
+    ops_trace_begin(op, out);
     ls_status s = OPS_BACKEND(out)->geglu(OPS_CTX(out), out, x);
-    trace_end();
+    ops_trace_end(out);
     return s;
 }

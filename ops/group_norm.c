@@ -20,8 +20,8 @@ ls_status op_group_norm(const tensor *out, const tensor *x, const tensor *gamma,
     LS_TRY(ops_check_affine(op, gamma, out, c));
     LS_TRY(ops_check_affine(op, beta, out, c));
     LS_TRY(ops_check_supported(OP_GROUP_NORM, out, DTYPE_COUNT));
-    trace_begin(op, "op");
+    ops_trace_begin(op, out);
     ls_status s = OPS_BACKEND(out)->group_norm(OPS_CTX(out), out, x, gamma, beta, p);
-    trace_end();
+    ops_trace_end(out);
     return s;
 }

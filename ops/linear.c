@@ -26,9 +26,9 @@ ls_status op_linear(const tensor *out, const tensor *x, const tensor *w, const t
                            (long long)n);
     }
     LS_TRY(ops_check_supported(OP_LINEAR, out, w->dtype));
-    trace_begin(op, "op");
+    ops_trace_begin(op, out);
     ls_status s = OPS_BACKEND(out)->linear(OPS_CTX(out), out, x, w, bias);
-    trace_end();
+    ops_trace_end(out);
     return s;
 bad_out:
     return ls_fail(LS_ERR_SHAPE, "%s: output %s for input %s and weight %s", op, tensor_shape_str(out, a, sizeof a),

@@ -24,6 +24,14 @@ ls_status ops_check_same_shape(const char *op, const char *what, const tensor *a
 // Affine parameter of a norm: NULL, or (c) contiguous with out's dtype.
 ls_status ops_check_affine(const char *op, const tensor *t, const tensor *out, int64_t c);
 
+// Trace spans per op, except while planning (the plan backend runs every op without computing).
+static inline void ops_trace_begin(const char *op, const tensor *out) {
+    if (!out->backend->is_plan) trace_begin(op, "op");
+}
+static inline void ops_trace_end(const tensor *out) {
+    if (!out->backend->is_plan) trace_end();
+}
+
 #define OPS_BACKEND(t) ((t)->backend->ops)
 #define OPS_CTX(t) ((t)->backend->ctx)
 

@@ -10,8 +10,8 @@ ls_status op_softmax(const tensor *out, const tensor *x) {
     LS_TRY(ops_check_contiguous(op, "output", out));
     if (x->n_dims < 1) return ls_fail(LS_ERR_SHAPE, "%s: scalar input", op);
     LS_TRY(ops_check_supported(OP_SOFTMAX, out, DTYPE_COUNT));
-    trace_begin(op, "op");
+    ops_trace_begin(op, out);
     ls_status s = OPS_BACKEND(out)->softmax(OPS_CTX(out), out, x);
-    trace_end();
+    ops_trace_end(out);
     return s;
 }

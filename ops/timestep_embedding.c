@@ -15,8 +15,8 @@ ls_status op_timestep_embedding(const tensor *out, const tensor *t, const struct
     if (!(p->max_period > 1) || !((float)(out->shape[1] / 2) - p->freq_shift > 0))
         return ls_fail(LS_ERR_INPUT, "%s: bad max_period %g or freq_shift %g", op, p->max_period, p->freq_shift);
     LS_TRY(ops_check_supported(OP_TIMESTEP_EMBEDDING, out, DTYPE_COUNT));
-    trace_begin(op, "op");
+    ops_trace_begin(op, out);
     ls_status s = OPS_BACKEND(out)->timestep_embedding(OPS_CTX(out), out, t, p);
-    trace_end();
+    ops_trace_end(out);
     return s;
 }

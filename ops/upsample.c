@@ -14,8 +14,8 @@ ls_status op_upsample2x(const tensor *out, const tensor *x) {
         return ls_fail(LS_ERR_SHAPE, "%s: output %s for input %s", op, tensor_shape_str(out, a, sizeof a),
                        tensor_shape_str(x, b, sizeof b));
     LS_TRY(ops_check_supported(OP_UPSAMPLE2X, out, DTYPE_COUNT));
-    trace_begin(op, "op");
+    ops_trace_begin(op, out);
     ls_status s = OPS_BACKEND(out)->upsample2x(OPS_CTX(out), out, x);
-    trace_end();
+    ops_trace_end(out);
     return s;
 }

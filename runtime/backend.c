@@ -7,7 +7,7 @@
 const char *backend_name(const struct backend *be) { return be ? be->ops->name : "none"; }
 
 void backend_free(struct backend *be) {
-    if (!be || be->is_plan) return;
+    if (!be || be == backend_plan()) return;
     if (be->ops->destroy) be->ops->destroy(be->ctx);
 }
 

@@ -222,7 +222,7 @@ struct backend {
 };
 
 const char *backend_name(const struct backend *be);
-void backend_free(struct backend *be); // NULL is a no-op
+void backend_free(struct backend *be); // NULL is a no-op (the static plan backend is never freed)
 ls_status backend_alloc(struct backend *be, size_t n_bytes, void **ptr);
 void backend_release(struct backend *be, void *ptr);
 // Host <-> backend copies of whole contiguous tensors (dtype and shape must agree).
@@ -231,6 +231,13 @@ ls_status tensor_download(const tensor *src, void *dst_host);
 // The plan backend: a static backend whose ops do nothing; running a model on it (after ops' shape
 // checks) sizes arenas. Never freed.
 struct backend *backend_plan(void);
+
+// The counting backend: a plan backend (no memory, no compute) that adds up each op's FLOPs and bytes.
+struct op_counts {
+    double flops[OP_COUNT], bytes[OP_COUNT], calls[OP_COUNT];
+};
+ls_status backend_count_init(struct backend **out, struct op_counts *counts); // counts zeroed; free with backend_free
+double op_counts_total_flops(const struct op_counts *c);
 
 // --- arenas ----------------------------------------------------------------------------------------------
 // A bump allocator over one backend buffer. Activations are allocated from it and released in LIFO order

@@ -88,7 +88,9 @@ bool bench_parse_common(int argc, char **argv, int first, struct bench_options *
 static void bench_usage(FILE *f) {
     fprintf(f, "usage: latentsync bench ops [--device cpu|cuda] [--threads N] [--json] [--seconds S] [--only NAME]\n"
                "  ops   GFLOP/s and GB/s of the kernels at the real UNet shapes, each beside OpenBLAS sgemm\n"
-               "        (2048^3, same run) or the naive reference, as a ratio\n");
+               "        (2048^3, same run) or the naive reference, as a ratio\n"
+               "  unet  one stage2 UNet evaluation (full and DeepCache step) with random weights; --torch compares\n"
+               "        with the original PyTorch code in the same run (latentsync bench unet --help)\n");
 }
 
 int cmd_bench(int argc, char **argv) {
@@ -97,6 +99,7 @@ int cmd_bench(int argc, char **argv) {
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     if (!strcmp(argv[1], "ops")) return bench_ops(argc, argv);
+    if (!strcmp(argv[1], "unet")) return bench_models(argc, argv);
     fprintf(stderr, "latentsync: bench: unknown target '%s'\n", argv[1]);
     bench_usage(stderr);
     return EXIT_USAGE;

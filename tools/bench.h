@@ -42,5 +42,6 @@ void bench_print_footer(const struct bench_options *o);
 bool bench_parse_common(int argc, char **argv, int first, struct bench_options *o);
 
 int bench_ops(int argc, char **argv);
+int bench_models(int argc, char **argv);
 
 #endif

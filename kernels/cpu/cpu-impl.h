@@ -42,7 +42,7 @@ void weight_row_to_f32(float *dst, const void *src, dtype dt, int64_t n_elems);
 #define GEMM_NR 8
 #endif
 #ifndef GEMM_KC
-#define GEMM_KC 256 // K block: the A block (tile rows x KC) and a B micro-panel (KC x NR) sit in L2
+#define GEMM_KC 512 // deepest K block; gemm_run uses KC/2 unless M is small (see there)
 #endif
 
 struct gemm_a;

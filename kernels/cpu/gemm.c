@@ -192,47 +192,52 @@ void gemm_serial(int64_t m, int64_t n, int64_t k, const struct gemm_a *a, const 
 
 // --- multi-threaded driver (BLIS loop order) ----------------------------------------------------------
 // for each column block jc (NC wide) and K block pc (KC deep):
-//   phase 1: all threads pack B[pc, jc] once into a shared buffer (one NR panel per task);
-//   phase 2: tasks = MC-row blocks x column groups; each packs its A block (MC x KC) and runs the
-//            micro-kernels over its share of the shared B panels.
-// B is packed exactly once; A once per (jc, pc, column group). Column groups exist only to give every
+//   phase 1: all threads pack A[:, pc] (MR-row panels) and B[pc, jc] (NR-column panels) into shared buffers;
+//   phase 2: tasks = MC-row blocks x column groups run the micro-kernels; each B micro-panel (KC x NR,
+//            in L1) is reused by the MC / MR row panels of the A block (MC x KC, in L2).
+// Every operand element is packed exactly once per (jc, pc). Column groups only exist to give every
 // thread work when M is small (e.g. 320 output channels).
 
-#define GEMM_MC (8 * GEMM_MR)
-#define GEMM_NC 4096
+#define GEMM_MC (24 * GEMM_MR)
+#define GEMM_NC 2048
 
 struct gemm_job {
     struct cpu_ctx *ctx;
     int64_t m, k, jc, nc, pc;
     int kc;
-    int64_t tasks_m, groups, panels_per_group;
+    int64_t a_panels, b_panels, tasks_m, groups, panels_per_group;
     const struct gemm_a *a;
     const struct gemm_b *b;
     const struct gemm_c *c;
-    float *b_shared; // kc x (panels * NR)
+    float *a_shared; // (a_panels * MR) x kc
+    float *b_shared; // kc x (b_panels * NR)
 };
 
-static void pack_b_task(void *arg, int64_t panel, int thread) {
+static void pack_task(void *arg, int64_t task, int thread) {
     (void)thread;
     const struct gemm_job *job = arg;
-    int64_t j0 = job->jc + panel * GEMM_NR;
-    int cols = (int)(job->jc + job->nc - j0 < GEMM_NR ? job->jc + job->nc - j0 : GEMM_NR);
-    job->b->pack(job->b, job->b_shared + panel * GEMM_NR * job->kc, job->pc, job->kc, j0, cols);
+    if (task < job->b_panels) {
+        int64_t j0 = job->jc + task * GEMM_NR;
+        int cols = (int)(job->jc + job->nc - j0 < GEMM_NR ? job->jc + job->nc - j0 : GEMM_NR);
+        job->b->pack(job->b, job->b_shared + task * GEMM_NR * job->kc, job->pc, job->kc, j0, cols);
+    } else {
+        int64_t p = task - job->b_panels, i0 = p * GEMM_MR;
+        int64_t rows = job->m - i0 < GEMM_MR ? job->m - i0 : GEMM_MR;
+        job->a->pack(job->a, job->a_shared + p * GEMM_MR * job->kc, i0, rows, job->pc, job->kc);
+    }
 }
 
 static void compute_task(void *arg, int64_t task, int thread) {
+    (void)thread;
     const struct gemm_job *job = arg;
     const struct gemm_c *c = job->c;
     int64_t im = task / job->groups, g = task % job->groups;
     int64_t i0 = im * GEMM_MC, i1 = i0 + GEMM_MC < job->m ? i0 + GEMM_MC : job->m;
-    int64_t p0 = g * job->panels_per_group, n_panels = (job->nc + GEMM_NR - 1) / GEMM_NR;
-    int64_t p1 = p0 + job->panels_per_group < n_panels ? p0 + job->panels_per_group : n_panels;
-    if (p0 >= p1) return;
+    int64_t p0 = g * job->panels_per_group;
+    int64_t p1 = p0 + job->panels_per_group < job->b_panels ? p0 + job->panels_per_group : job->b_panels;
     int kc = job->kc;
     bool accumulate = job->pc > 0 || c->accumulate;
-    float *a_buf = cpu_scratch(job->ctx, thread, SCRATCH_GEMM_A);
     float tile[GEMM_MR * GEMM_NR];
-    job->a->pack(job->a, a_buf, i0, i1 - i0, job->pc, kc);
     for (int64_t p = p0; p < p1; p++) {
         int64_t jr = job->jc + p * GEMM_NR;
         int cols = (int)(job->jc + job->nc - jr < GEMM_NR ? job->jc + job->nc - jr : GEMM_NR);
@@ -242,7 +247,7 @@ static void compute_task(void *arg, int64_t task, int thread) {
         float *cbase = c->data + (jr / c->cols_per_group) * c->group_stride + off;
         for (int64_t ir = i0; ir < i1; ir += GEMM_MR) {
             int rows = (int)(i1 - ir < GEMM_MR ? i1 - ir : GEMM_MR);
-            const float *ap = a_buf + (ir - i0) * kc;
+            const float *ap = job->a_shared + ir * kc;
             if (contiguous && rows == GEMM_MR) {
                 micro_kernel(kc, ap, bp, cbase + ir * c->ld, c->ld, accumulate, c->row_bias ? c->row_bias + ir : NULL,
                              c->col_bias ? c->col_bias + jr : NULL);
@@ -262,24 +267,29 @@ ls_status gemm_run(struct cpu_ctx *ctx, int64_t m, int64_t n, int64_t k, const s
         return LS_OK;
     }
     int64_t nc_max = n < GEMM_NC ? n : GEMM_NC;
-    int64_t panels_max = (nc_max + GEMM_NR - 1) / GEMM_NR;
-    LS_TRY(cpu_scratch_reserve(ctx, SCRATCH_GEMM_A, gemm_a_buf_floats(GEMM_MC) * 4));
-    LS_TRY(cpu_scratch_reserve(ctx, SCRATCH_GEMM_B, (size_t)panels_max * GEMM_NR * GEMM_KC * 4));
-    struct gemm_job job = {.ctx = ctx, .m = m, .k = k, .a = a, .b = b, .c = c,
+    int64_t a_panels = (m + GEMM_MR - 1) / GEMM_MR, b_panels_max = (nc_max + GEMM_NR - 1) / GEMM_NR;
+    LS_TRY(cpu_scratch_reserve(ctx, SCRATCH_GEMM_A, (size_t)a_panels * GEMM_MR * GEMM_KC * 4));
+    LS_TRY(cpu_scratch_reserve(ctx, SCRATCH_GEMM_B, (size_t)b_panels_max * GEMM_NR * GEMM_KC * 4));
+    struct gemm_job job = {.ctx = ctx, .m = m, .k = k, .a = a, .b = b, .c = c, .a_panels = a_panels,
+                           .a_shared = cpu_scratch(ctx, 0, SCRATCH_GEMM_A),
                            .b_shared = cpu_scratch(ctx, 0, SCRATCH_GEMM_B)};
     job.tasks_m = (m + GEMM_MC - 1) / GEMM_MC;
     int64_t want = 8 * (int64_t)ctx->n_threads; // dynamic scheduling evens out 8 tasks per thread
+    // Few rows (VAE convs: 128 channels) make each K pass over C expensive relative to its FLOPs: take
+    // deeper K blocks there (the B micro-panel then lives in L2 instead of L1).
+    int64_t kc_max = m <= 256 ? GEMM_KC : GEMM_KC / 2;
     for (int64_t jc = 0; jc < n; jc += GEMM_NC) {
         job.jc = jc;
         job.nc = n - jc < GEMM_NC ? n - jc : GEMM_NC;
-        int64_t panels = (job.nc + GEMM_NR - 1) / GEMM_NR;
+        job.b_panels = (job.nc + GEMM_NR - 1) / GEMM_NR;
         job.groups = job.tasks_m >= want ? 1 : (want + job.tasks_m - 1) / job.tasks_m;
-        if (job.groups > panels) job.groups = panels;
-        job.panels_per_group = (panels + job.groups - 1) / job.groups;
-        for (int64_t pc = 0; pc < k; pc += GEMM_KC) {
+        if (job.groups > job.b_panels) job.groups = job.b_panels;
+        job.panels_per_group = (job.b_panels + job.groups - 1) / job.groups;
+        job.groups = (job.b_panels + job.panels_per_group - 1) / job.panels_per_group;
+        for (int64_t pc = 0; pc < k; pc += kc_max) {
             job.pc = pc;
-            job.kc = (int)(k - pc < GEMM_KC ? k - pc : GEMM_KC);
-            pool_run(ctx->pool, panels, pack_b_task, &job);
+            job.kc = (int)(k - pc < kc_max ? k - pc : kc_max);
+            pool_run(ctx->pool, job.b_panels + job.a_panels, pack_task, &job);
             pool_run(ctx->pool, job.tasks_m * job.groups, compute_task, &job);
         }
     }
