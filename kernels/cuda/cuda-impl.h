@@ -38,7 +38,6 @@ struct cuda_ctx {
     char device_name[256];
     int cc_major, cc_minor;    // compute capability
     int sm_count;              // streaming multiprocessors (sizes grid-stride launches)
-    size_t smem_optin_bytes;   // largest dynamic shared memory a block may opt into
     bool mempool;              // cudaMallocAsync is available (else cudaMalloc)
     cudaStream_t stream;       // every kernel and copy of this context runs here, in order
     cublasHandle_t cublas;     // bound to `stream`
@@ -101,7 +100,7 @@ static inline int cuda_forced(const struct cuda_ctx *ctx, op_kind op) { return c
 extern "C" ls_status cuda_forced_unusable(const char *op, int variant, const char *why);
 // Blocks for a grid-stride loop over n items: enough to fill the device, never more than needed.
 extern "C" unsigned cuda_grid(const struct cuda_ctx *ctx, int64_t n_items, int block_threads);
-// Size in bytes of one element of an activation/weight dtype (as dtype_size, for device code's callers).
+// n rounded up to a multiple of a.
 static inline size_t cuda_align_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
 // Weight w (any weight dtype) as a contiguous array of dtype `to` (f32 or f16): w itself when it already is,

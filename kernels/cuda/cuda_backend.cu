@@ -322,9 +322,6 @@ static ls_status ctx_setup(struct cuda_ctx *ctx) {
     }
     int v = 0;
     CUDA_TRY(cudaDeviceGetAttribute(&ctx->sm_count, cudaDevAttrMultiProcessorCount, device));
-    CUDA_TRY(cudaDeviceGetAttribute(&v, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
-    ctx->smem_optin_bytes = (size_t)v;
-    v = 0;
     CUDA_TRY(cudaDeviceGetAttribute(&v, cudaDevAttrMemoryPoolsSupported, device));
     ctx->mempool = v != 0;
     CUDA_TRY(cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking));

@@ -9,7 +9,7 @@
 //     algorithm for the case (heuristic returns none, or the matmul reports NOT_SUPPORTED) variant 1 runs
 //     instead, unless variant 2 was forced.
 // choose_linear: 2 when there is a bias (saves the pre-fill pass over out), else 1. Crossover not measured
-// yet: the code was written without a GPU (see the CUDA section of the README).
+// yet: the code was written without a GPU (kernels/cuda/README.md).
 // Tested by tests/ops/test_linear.c (f32), tests/ops/test_f16.c (f16) and tests/test_cuda_backend.c (both
 // variants forced).
 #include <stdint.h>
