@@ -47,7 +47,8 @@ static inline void face_same_pad(int64_t in, int kernel, int stride, int *before
 }
 
 static inline struct conv2d_params face_same_conv(int64_t h, int64_t w, int kernel, int stride, int groups) {
-    struct conv2d_params p = {.stride_h = stride, .stride_w = stride, .dilation_h = 1, .dilation_w = 1, .groups = groups};
+    struct conv2d_params p = {
+        .stride_h = stride, .stride_w = stride, .dilation_h = 1, .dilation_w = 1, .groups = groups};
     face_same_pad(h, kernel, stride, &p.pad_top, &p.pad_bottom);
     face_same_pad(w, kernel, stride, &p.pad_left, &p.pad_right);
     return p;

@@ -63,22 +63,22 @@ void face_provider_free(struct face_provider *p); // NULL-safe; p is zeroed
 
 // --- face-api's SSD MobileNetV1 (ssdMobilenetv1/*.ts) ----------------------------------------------------
 
-#define FACE_SSD_INPUT 512
-#define FACE_SSD_ANCHORS 5118 // 32²·3 + 16²·6 + 8²·6 + 4²·6 + 2²·6 + 1²·6
-#define FACE_SSD_PAIRS 13
-#define FACE_SSD_EXTRA 8
-#define FACE_SSD_HEADS 6
+#define FACE_SSD_INPUT       512
+#define FACE_SSD_ANCHORS     5118 // 32²·3 + 16²·6 + 8²·6 + 4²·6 + 2²·6 + 1²·6
+#define FACE_SSD_PAIRS       13
+#define FACE_SSD_EXTRA       8
+#define FACE_SSD_HEADS       6
 #define FACE_SSD_MAX_RESULTS 100
 
 struct face_ssd {
-    tensor conv0_w, conv0_b;                               // (32, 3, 3, 3), (32): MobilenetV1/Conv2d_0_pointwise
-    tensor dw_w[FACE_SSD_PAIRS], dw_b[FACE_SSD_PAIRS];     // (C, 1, 3, 3), (C): Conv2d_i_depthwise, batch norm folded
-    tensor pw_w[FACE_SSD_PAIRS], pw_b[FACE_SSD_PAIRS];     // (Co, C, 1, 1), (Co): Conv2d_i_pointwise
-    tensor extra_w[FACE_SSD_EXTRA], extra_b[FACE_SSD_EXTRA]; // Prediction/Conv2d_j_pointwise: 1x1 (even j), 3x3 s2 (odd j)
-    tensor box_w[FACE_SSD_HEADS], box_b[FACE_SSD_HEADS];   // (A*4, C, 1, 1): BoxPredictor_k/BoxEncodingPredictor
-    tensor cls_w[FACE_SSD_HEADS], cls_b[FACE_SSD_HEADS];   // (A*3, C, 1, 1): BoxPredictor_k/ClassPredictor
-    float anchors[FACE_SSD_ANCHORS][4];                    // Output/extra_dim: (ymin, xmin, ymax, xmax), unit square
-    float *host;                                           // staging for the input and head outputs (3*512*512)
+    tensor conv0_w, conv0_b;                                 // (32, 3, 3, 3), (32): MobilenetV1/Conv2d_0_pointwise
+    tensor dw_w[FACE_SSD_PAIRS], dw_b[FACE_SSD_PAIRS];       // (C, 1, 3, 3), (C): Conv2d_i_depthwise, batch norm folded
+    tensor pw_w[FACE_SSD_PAIRS], pw_b[FACE_SSD_PAIRS];       // (Co, C, 1, 1), (Co): Conv2d_i_pointwise
+    tensor extra_w[FACE_SSD_EXTRA], extra_b[FACE_SSD_EXTRA]; // Prediction/Conv2d_j_pointwise: 1x1 / 3x3 s2 (odd j)
+    tensor box_w[FACE_SSD_HEADS], box_b[FACE_SSD_HEADS];     // (A*4, C, 1, 1): BoxPredictor_k/BoxEncodingPredictor
+    tensor cls_w[FACE_SSD_HEADS], cls_b[FACE_SSD_HEADS];     // (A*3, C, 1, 1): BoxPredictor_k/ClassPredictor
+    float anchors[FACE_SSD_ANCHORS][4];                      // Output/extra_dim: (ymin, xmin, ymax, xmax), unit square
+    float *host;                                             // staging for the input and head outputs (3*512*512)
     struct weight_store store;
 };
 
@@ -99,14 +99,14 @@ ls_status face_ssd_detect(const struct face_ssd *m, arena *act, const struct fac
 
 // --- face-api's face_landmark_68 net (faceFeatureExtractor/*.ts, faceLandmarkNet/*.ts) ------------------
 
-#define FACE_LM_INPUT 112
+#define FACE_LM_INPUT  112
 #define FACE_LM_BLOCKS 4
 #define FACE_LM_POINTS 68
 
 struct face_lm_block { // denseBlock4: conv0 (dense 3x3 in block 0, else separable, stride 2), conv1..3 separable
-    tensor conv_dw[4];   // (C, 1, 3, 3) depthwise filters; conv_dw[0] unbound in block 0
-    tensor conv_w[4];    // (Co, Ci, 1, 1) pointwise filters; block 0 conv_w[0] is the dense (32, 3, 3, 3)
-    tensor conv_b[4];    // (Co)
+    tensor conv_dw[4]; // (C, 1, 3, 3) depthwise filters; conv_dw[0] unbound in block 0
+    tensor conv_w[4];  // (Co, Ci, 1, 1) pointwise filters; block 0 conv_w[0] is the dense (32, 3, 3, 3)
+    tensor conv_b[4];  // (Co)
 };
 
 struct face_landmarks {

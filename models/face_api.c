@@ -50,8 +50,13 @@ ls_status face_api_provider_init(struct face_provider *p, const char *model_dir,
     log_msg(LOG_DEBUG, "arena: face-api %.1f MiB", (double)bytes / (1 << 20));
     if ((s = arena_init(&f->act, be, bytes))) goto fail;
     f->act.name = "face-api";
-    *p = (struct face_provider){.name = "face-api", .layout = FACE_LAYOUT_IBUG68, .n_landmarks = FACE_LM_POINTS,
-                                .detect = api_detect, .landmarks = api_landmarks, .destroy = api_destroy, .ctx = f};
+    *p = (struct face_provider){.name = "face-api",
+                                .layout = FACE_LAYOUT_IBUG68,
+                                .n_landmarks = FACE_LM_POINTS,
+                                .detect = api_detect,
+                                .landmarks = api_landmarks,
+                                .destroy = api_destroy,
+                                .ctx = f};
     return LS_OK;
 fail:
     api_destroy(f);

@@ -14,7 +14,8 @@
 #include "face-impl.h"
 
 static const int pair_stride[FACE_SSD_PAIRS] = {1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
-static const int pw_channels[FACE_SSD_PAIRS + 1] = {32, 64, 128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 1024, 1024};
+static const int pw_channels[FACE_SSD_PAIRS + 1] = {32,  64,  128, 128, 256, 256,  512,
+                                                    512, 512, 512, 512, 512, 1024, 1024};
 static const int extra_channels[FACE_SSD_EXTRA] = {256, 512, 128, 256, 128, 256, 64, 128};
 static const int head_anchors[FACE_SSD_HEADS] = {3, 6, 6, 6, 6, 6};
 static const int head_channels[FACE_SSD_HEADS] = {512, 1024, 512, 256, 256, 128};
@@ -25,37 +26,65 @@ static const double bn_eps = 0.0010000000474974513; // mobileNetV1.ts: float32(1
 static void bind_ssd(struct weight_binder *b, void *model) {
     struct face_ssd *m = model;
     weights_bind(b, &m->conv0_w, WEIGHT_MATRIX, 4, (int64_t[]){32, 3, 3, 3}, "MobilenetV1/Conv2d_0_pointwise/weights");
-    weights_bind(b, &m->conv0_b, WEIGHT_PARAM, 1, (int64_t[]){32}, "MobilenetV1/Conv2d_0_pointwise/convolution_bn_offset");
+    weights_bind(b, &m->conv0_b, WEIGHT_PARAM, 1, (int64_t[]){32},
+                 "MobilenetV1/Conv2d_0_pointwise/convolution_bn_offset");
     for (int i = 0; i < FACE_SSD_PAIRS; i++) {
         int64_t c = pw_channels[i], co = pw_channels[i + 1];
-        weights_bind(b, &m->dw_w[i], WEIGHT_MATRIX, 4, (int64_t[]){c, 1, 3, 3}, "MobilenetV1/Conv2d_%d_depthwise/folded_weights", i + 1);
-        weights_bind(b, &m->dw_b[i], WEIGHT_PARAM, 1, (int64_t[]){c}, "MobilenetV1/Conv2d_%d_depthwise/folded_bias", i + 1);
-        weights_bind(b, &m->pw_w[i], WEIGHT_MATRIX, 4, (int64_t[]){co, c, 1, 1}, "MobilenetV1/Conv2d_%d_pointwise/weights", i + 1);
-        weights_bind(b, &m->pw_b[i], WEIGHT_PARAM, 1, (int64_t[]){co}, "MobilenetV1/Conv2d_%d_pointwise/convolution_bn_offset", i + 1);
+        weights_bind(b, &m->dw_w[i], WEIGHT_MATRIX, 4, (int64_t[]){c, 1, 3, 3},
+                     "MobilenetV1/Conv2d_%d_depthwise/folded_weights", i + 1);
+        weights_bind(b, &m->dw_b[i], WEIGHT_PARAM, 1, (int64_t[]){c}, "MobilenetV1/Conv2d_%d_depthwise/folded_bias",
+                     i + 1);
+        weights_bind(b, &m->pw_w[i], WEIGHT_MATRIX, 4, (int64_t[]){co, c, 1, 1},
+                     "MobilenetV1/Conv2d_%d_pointwise/weights", i + 1);
+        weights_bind(b, &m->pw_b[i], WEIGHT_PARAM, 1, (int64_t[]){co},
+                     "MobilenetV1/Conv2d_%d_pointwise/convolution_bn_offset", i + 1);
     }
     for (int j = 0; j < FACE_SSD_EXTRA; j++) {
         int64_t ci = j ? extra_channels[j - 1] : 1024, co = extra_channels[j], k = j % 2 ? 3 : 1;
-        weights_bind(b, &m->extra_w[j], WEIGHT_MATRIX, 4, (int64_t[]){co, ci, k, k}, "Prediction/Conv2d_%d_pointwise/weights", j);
-        weights_bind(b, &m->extra_b[j], WEIGHT_PARAM, 1, (int64_t[]){co}, "Prediction/Conv2d_%d_pointwise/convolution_bn_offset", j);
+        weights_bind(b, &m->extra_w[j], WEIGHT_MATRIX, 4, (int64_t[]){co, ci, k, k},
+                     "Prediction/Conv2d_%d_pointwise/weights", j);
+        weights_bind(b, &m->extra_b[j], WEIGHT_PARAM, 1, (int64_t[]){co},
+                     "Prediction/Conv2d_%d_pointwise/convolution_bn_offset", j);
     }
     for (int k = 0; k < FACE_SSD_HEADS; k++) {
         int64_t c = head_channels[k], a = head_anchors[k];
-        weights_bind(b, &m->box_w[k], WEIGHT_MATRIX, 4, (int64_t[]){4 * a, c, 1, 1}, "Prediction/BoxPredictor_%d/BoxEncodingPredictor/weights", k);
-        weights_bind(b, &m->box_b[k], WEIGHT_PARAM, 1, (int64_t[]){4 * a}, "Prediction/BoxPredictor_%d/BoxEncodingPredictor/biases", k);
-        weights_bind(b, &m->cls_w[k], WEIGHT_MATRIX, 4, (int64_t[]){3 * a, c, 1, 1}, "Prediction/BoxPredictor_%d/ClassPredictor/weights", k);
-        weights_bind(b, &m->cls_b[k], WEIGHT_PARAM, 1, (int64_t[]){3 * a}, "Prediction/BoxPredictor_%d/ClassPredictor/biases", k);
+        weights_bind(b, &m->box_w[k], WEIGHT_MATRIX, 4, (int64_t[]){4 * a, c, 1, 1},
+                     "Prediction/BoxPredictor_%d/BoxEncodingPredictor/weights", k);
+        weights_bind(b, &m->box_b[k], WEIGHT_PARAM, 1, (int64_t[]){4 * a},
+                     "Prediction/BoxPredictor_%d/BoxEncodingPredictor/biases", k);
+        weights_bind(b, &m->cls_w[k], WEIGHT_MATRIX, 4, (int64_t[]){3 * a, c, 1, 1},
+                     "Prediction/BoxPredictor_%d/ClassPredictor/weights", k);
+        weights_bind(b, &m->cls_b[k], WEIGHT_PARAM, 1, (int64_t[]){3 * a},
+                     "Prediction/BoxPredictor_%d/ClassPredictor/biases", k);
     }
 }
 
 // Graph constants of the exported TF model that face-api computes itself, and the inputs folded above.
-static const char *const ssd_unused[] = {"Prediction/BoxPredictor_0/stack", "Prediction/BoxPredictor_0/strided_slice",
-    "Prediction/BoxPredictor_1/stack", "Prediction/BoxPredictor_2/stack", "Prediction/BoxPredictor_3/stack",
-    "Prediction/BoxPredictor_4/stack", "Prediction/BoxPredictor_5/stack", "Postprocessor/", "Preprocessor/",
-    "concat_1/axis", "Output/extra_dim", "MobilenetV1/Conv2d_1_depthwise/", "MobilenetV1/Conv2d_2_depthwise/",
-    "MobilenetV1/Conv2d_3_depthwise/", "MobilenetV1/Conv2d_4_depthwise/", "MobilenetV1/Conv2d_5_depthwise/",
-    "MobilenetV1/Conv2d_6_depthwise/", "MobilenetV1/Conv2d_7_depthwise/", "MobilenetV1/Conv2d_8_depthwise/",
-    "MobilenetV1/Conv2d_9_depthwise/", "MobilenetV1/Conv2d_10_depthwise/", "MobilenetV1/Conv2d_11_depthwise/",
-    "MobilenetV1/Conv2d_12_depthwise/", "MobilenetV1/Conv2d_13_depthwise/", NULL};
+static const char *const ssd_unused[] = {"Prediction/BoxPredictor_0/stack",
+                                         "Prediction/BoxPredictor_0/strided_slice",
+                                         "Prediction/BoxPredictor_1/stack",
+                                         "Prediction/BoxPredictor_2/stack",
+                                         "Prediction/BoxPredictor_3/stack",
+                                         "Prediction/BoxPredictor_4/stack",
+                                         "Prediction/BoxPredictor_5/stack",
+                                         "Postprocessor/",
+                                         "Preprocessor/",
+                                         "concat_1/axis",
+                                         "Output/extra_dim",
+                                         "MobilenetV1/Conv2d_1_depthwise/",
+                                         "MobilenetV1/Conv2d_2_depthwise/",
+                                         "MobilenetV1/Conv2d_3_depthwise/",
+                                         "MobilenetV1/Conv2d_4_depthwise/",
+                                         "MobilenetV1/Conv2d_5_depthwise/",
+                                         "MobilenetV1/Conv2d_6_depthwise/",
+                                         "MobilenetV1/Conv2d_7_depthwise/",
+                                         "MobilenetV1/Conv2d_8_depthwise/",
+                                         "MobilenetV1/Conv2d_9_depthwise/",
+                                         "MobilenetV1/Conv2d_10_depthwise/",
+                                         "MobilenetV1/Conv2d_11_depthwise/",
+                                         "MobilenetV1/Conv2d_12_depthwise/",
+                                         "MobilenetV1/Conv2d_13_depthwise/",
+                                         NULL};
 
 ls_status face_ssd_load(struct face_ssd *m, const char *manifest_path, struct backend *be) {
     memset(m, 0, sizeof *m);
@@ -107,7 +136,8 @@ void face_ssd_free(struct face_ssd *m) {
 }
 
 // conv (+ bias) then ReLU6, TensorFlow SAME padding.
-static ls_status conv_relu6(const tensor *out, const tensor *x, const tensor *w, const tensor *b, int stride, int groups) {
+static ls_status conv_relu6(const tensor *out, const tensor *x, const tensor *w, const tensor *b, int stride,
+                            int groups) {
     struct conv2d_params p = face_same_conv(x->shape[2], x->shape[3], (int)w->shape[2], stride, groups);
     LS_TRY(op_conv2d(out, x, w, b, &p));
     return op_relu6(out, out);
@@ -136,8 +166,10 @@ static ls_status head(const struct face_ssd *m, arena *act, int k, const tensor 
         for (int64_t cell = 0; cell < hw; cell++)
             for (int64_t j = 0; j < a; j++) {
                 int64_t anchor = first + cell * a + j;
-                for (int v = 0; v < 4; v++) box_enc[anchor][v] = host[(j * 4 + v) * hw + cell];
-                for (int v = 0; v < 3; v++) class_logits[anchor][v] = host[4 * a * hw + (j * 3 + v) * hw + cell];
+                for (int v = 0; v < 4; v++)
+                    box_enc[anchor][v] = host[(j * 4 + v) * hw + cell];
+                for (int v = 0; v < 3; v++)
+                    class_logits[anchor][v] = host[4 * a * hw + (j * 3 + v) * hw + cell];
             }
     }
     arena_release(act, mark);
@@ -149,8 +181,8 @@ ls_status face_ssd_forward(const struct face_ssd *m, arena *act, const tensor *x
     if (x->n_dims != 4 || x->shape[0] != 1 || x->shape[1] != 3 || x->shape[2] != FACE_SSD_INPUT ||
         x->shape[3] != FACE_SSD_INPUT) {
         char s[96];
-        return ls_fail(LS_ERR_SHAPE, "face detector: input %s, expected (1, 3, %d, %d)", tensor_shape_str(x, s, sizeof s),
-                       FACE_SSD_INPUT, FACE_SSD_INPUT);
+        return ls_fail(LS_ERR_SHAPE, "face detector: input %s, expected (1, 3, %d, %d)",
+                       tensor_shape_str(x, s, sizeof s), FACE_SSD_INPUT, FACE_SSD_INPUT);
     }
     model_trace_begin(act, "face_ssd");
     size_t mark = arena_mark(act);
@@ -178,8 +210,10 @@ ls_status face_ssd_forward(const struct face_ssd *m, arena *act, const tensor *x
         LS_TRY(view(&t, act, slot_dw, pw_channels[i], sh[i], sw[i]));
         LS_TRY(conv_relu6(&t, &cur, &m->dw_w[i], &m->dw_b[i], pair_stride[i], pw_channels[i]));
         tensor next;
-        if (i + 1 == 11) next = conv11;
-        else LS_TRY(view(&next, act, cur.data == slot[0] ? slot[1] : slot[0], pw_channels[i + 1], sh[i], sw[i]));
+        if (i + 1 == 11)
+            next = conv11;
+        else
+            LS_TRY(view(&next, act, cur.data == slot[0] ? slot[1] : slot[0], pw_channels[i + 1], sh[i], sw[i]));
         LS_TRY(conv_relu6(&next, &t, &m->pw_w[i], &m->pw_b[i], 1, 1));
         cur = next;
     }
@@ -201,7 +235,8 @@ ls_status face_ssd_forward(const struct face_ssd *m, arena *act, const tensor *x
     }
     arena_release(act, mark);
     model_trace_end(act);
-    if (first != FACE_SSD_ANCHORS) return ls_fail(LS_ERR_SHAPE, "face detector: %d anchors, expected %d", first, FACE_SSD_ANCHORS);
+    if (first != FACE_SSD_ANCHORS)
+        return ls_fail(LS_ERR_SHAPE, "face detector: %d anchors, expected %d", first, FACE_SSD_ANCHORS);
     return LS_OK;
 }
 
@@ -259,7 +294,8 @@ ls_status face_ssd_detect(const struct face_ssd *m, arena *act, const struct fac
     LS_TRY(arena_tensor(act, &x, DTYPE_F32, 4, (int64_t[]){1, 3, FACE_SSD_INPUT, FACE_SSD_INPUT}));
     int full[4] = {0, 0, img->width, img->height};
     LS_TRY(face_image_square_resize(img, full, false, FACE_SSD_INPUT, m->host));
-    for (int64_t i = 0; i < SSD_HOST_FLOATS; i++) m->host[i] = m->host[i] / 127.5f - 1.0f;
+    for (int64_t i = 0; i < SSD_HOST_FLOATS; i++)
+        m->host[i] = m->host[i] / 127.5f - 1.0f;
     LS_TRY(tensor_upload(&x, m->host));
     float(*enc)[4] = malloc(sizeof(float[FACE_SSD_ANCHORS][4]) + sizeof(float[FACE_SSD_ANCHORS][3]) +
                             sizeof(struct candidate[FACE_SSD_ANCHORS]) + sizeof(float[FACE_SSD_ANCHORS][4]));
@@ -286,12 +322,14 @@ ls_status face_ssd_detect(const struct face_ssd *m, arena *act, const struct fac
     int n_sel = 0;
     for (int c = 0; c < n_cand && n_sel < limit; c++) {
         bool keep = true;
-        for (int j = n_sel - 1; j >= 0 && keep; j--) keep = iou(boxes[cand[c].index], boxes[selected[j].index]) <= 0.5;
+        for (int j = n_sel - 1; j >= 0 && keep; j--)
+            keep = iou(boxes[cand[c].index], boxes[selected[j].index]) <= 0.5;
         if (keep) selected[n_sel++] = cand[c];
     }
     // locateFaces: unit-square box clipped, scaled by 512 / the resized image's size, then by the frame size.
     double scale = (double)FACE_SSD_INPUT / (img->width > img->height ? img->width : img->height);
-    double pad_x = FACE_SSD_INPUT / floor(img->width * scale + 0.5), pad_y = FACE_SSD_INPUT / floor(img->height * scale + 0.5);
+    double pad_x = FACE_SSD_INPUT / floor(img->width * scale + 0.5),
+           pad_y = FACE_SSD_INPUT / floor(img->height * scale + 0.5);
     for (int k = 0; k < n_sel && k < max_faces; k++) {
         const float *b = boxes[selected[k].index];
         double top = fmax(0.0, b[0]) * pad_y, bottom = fmin(1.0, b[2]) * pad_y;

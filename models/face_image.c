@@ -15,8 +15,8 @@ ls_status face_crop_rect(const struct face_detection *face, int width, int heigh
     if (h > height - y) h = height - y;
     rect[0] = (int)floor(x), rect[1] = (int)floor(y), rect[2] = (int)floor(w), rect[3] = (int)floor(h);
     if (rect[2] <= 0 || rect[3] <= 0 || rect[0] >= width || rect[1] >= height)
-        return ls_fail(LS_ERR_INPUT, "face box (%.1f, %.1f)-(%.1f, %.1f) lies outside the %dx%d frame", face->x1, face->y1,
-                       face->x2, face->y2, width, height);
+        return ls_fail(LS_ERR_INPUT, "face box (%.1f, %.1f)-(%.1f, %.1f) lies outside the %dx%d frame", face->x1,
+                       face->y1, face->x2, face->y2, width, height);
     return LS_OK;
 }
 

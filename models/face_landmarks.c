@@ -30,8 +30,10 @@ static void bind_landmarks(struct weight_binder *b, void *model) {
             if (d == 0 && c == 0) {
                 weights_bind(b, &k->conv_w[0], WEIGHT_MATRIX, 4, (int64_t[]){co, ci, 3, 3}, "dense0/conv0/filters");
             } else {
-                weights_bind(b, &k->conv_dw[c], WEIGHT_MATRIX, 4, (int64_t[]){in, 1, 3, 3}, "dense%d/conv%d/depthwise_filter", d, c);
-                weights_bind(b, &k->conv_w[c], WEIGHT_MATRIX, 4, (int64_t[]){co, in, 1, 1}, "dense%d/conv%d/pointwise_filter", d, c);
+                weights_bind(b, &k->conv_dw[c], WEIGHT_MATRIX, 4, (int64_t[]){in, 1, 3, 3},
+                             "dense%d/conv%d/depthwise_filter", d, c);
+                weights_bind(b, &k->conv_w[c], WEIGHT_MATRIX, 4, (int64_t[]){co, in, 1, 1},
+                             "dense%d/conv%d/pointwise_filter", d, c);
             }
             weights_bind(b, &k->conv_b[c], WEIGHT_PARAM, 1, (int64_t[]){co}, "dense%d/conv%d/bias", d, c);
         }
@@ -88,7 +90,8 @@ static ls_status separable(arena *act, const tensor *out, const tensor *x, const
     return LS_OK;
 }
 
-static ls_status dense_block(const struct face_lm_block *k, bool first, arena *act, const tensor *x, const tensor *out) {
+static ls_status dense_block(const struct face_lm_block *k, bool first, arena *act, const tensor *x,
+                             const tensor *out) {
     int64_t s4[4] = {out->shape[0], out->shape[1], out->shape[2], out->shape[3]};
     size_t mark = arena_mark(act);
     tensor o1, o2, o3, o4, t;
@@ -124,8 +127,8 @@ ls_status face_landmarks_forward(const struct face_landmarks *m, arena *act, con
     if (x->n_dims != 4 || x->shape[0] != 1 || x->shape[1] != 3 || x->shape[2] != FACE_LM_INPUT ||
         x->shape[3] != FACE_LM_INPUT) {
         char s[96];
-        return ls_fail(LS_ERR_SHAPE, "face landmarks: input %s, expected (1, 3, %d, %d)", tensor_shape_str(x, s, sizeof s),
-                       FACE_LM_INPUT, FACE_LM_INPUT);
+        return ls_fail(LS_ERR_SHAPE, "face landmarks: input %s, expected (1, 3, %d, %d)",
+                       tensor_shape_str(x, s, sizeof s), FACE_LM_INPUT, FACE_LM_INPUT);
     }
     model_trace_begin(act, "face_landmarks");
     size_t mark = arena_mark(act);
@@ -140,8 +143,9 @@ ls_status face_landmarks_forward(const struct face_landmarks *m, arena *act, con
     }
     tensor pooled, flat, out;
     LS_TRY(arena_tensor(act, &pooled, DTYPE_F32, 4, (int64_t[]){1, 256, 1, 1}));
-    LS_TRY(op_pool2d(&pooled, in, &(struct pool2d_params){.kind = POOL_AVG, .kernel_h = 7, .kernel_w = 7, .stride_h = 2,
-                                                          .stride_w = 2}));
+    LS_TRY(op_pool2d(
+        &pooled, in,
+        &(struct pool2d_params){.kind = POOL_AVG, .kernel_h = 7, .kernel_w = 7, .stride_h = 2, .stride_w = 2}));
     LS_TRY(tensor_reshape(&flat, &pooled, 2, (int64_t[]){1, 256}));
     LS_TRY(arena_tensor(act, &out, DTYPE_F32, 2, (int64_t[]){1, 2 * FACE_LM_POINTS}));
     LS_TRY(op_linear(&out, &flat, &m->fc_w, &m->fc_b));
@@ -168,7 +172,8 @@ ls_status face_landmarks_detect(const struct face_landmarks *m, arena *act, cons
     LS_TRY(face_image_square_resize(img, rect, true, FACE_LM_INPUT, m->host));
     int64_t plane = FACE_LM_INPUT * FACE_LM_INPUT;
     for (int c = 0; c < 3; c++)
-        for (int64_t i = 0; i < plane; i++) m->host[c * plane + i] = (m->host[c * plane + i] - mean_rgb[c]) / 255.0f;
+        for (int64_t i = 0; i < plane; i++)
+            m->host[c * plane + i] = (m->host[c * plane + i] - mean_rgb[c]) / 255.0f;
     size_t mark = arena_mark(act);
     tensor x;
     LS_TRY(arena_tensor(act, &x, DTYPE_F32, 4, (int64_t[]){1, 3, FACE_LM_INPUT, FACE_LM_INPUT}));

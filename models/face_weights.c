@@ -34,14 +34,19 @@ static const char *source_name_at(void *ctx, int i) { return ((const struct face
 ls_status face_source_open(struct face_source *fs, const char *manifest_path) {
     memset(fs, 0, sizeof *fs);
     LS_TRY(tfjs_read(&fs->tfjs, manifest_path));
-    fs->src = (struct weight_source){.label = fs->tfjs.label, .find = source_find, .count = source_count,
-                                     .name_at = source_name_at, .ctx = fs, .keeps_memory = false};
+    fs->src = (struct weight_source){.label = fs->tfjs.label,
+                                     .find = source_find,
+                                     .count = source_count,
+                                     .name_at = source_name_at,
+                                     .ctx = fs,
+                                     .keeps_memory = false};
     return LS_OK;
 }
 
 void face_source_close(struct face_source *fs) {
     if (!fs) return;
-    for (int i = 0; i < fs->n_conv; i++) free(fs->conv[i].data);
+    for (int i = 0; i < fs->n_conv; i++)
+        free(fs->conv[i].data);
     free(fs->conv);
     tfjs_free(&fs->tfjs);
     memset(fs, 0, sizeof *fs);
@@ -158,7 +163,8 @@ void face_source_depthwise_bn(struct face_source *fs, const char *prefix, double
     const float *gamma = bn[0]->data, *beta = bn[1]->data, *mean = bn[2]->data, *var = bn[3]->data;
     for (int64_t i = 0; i < c; i++) {
         double s = gamma[i] / sqrt((double)var[i] + eps);
-        for (int64_t k = 0; k < kh * kw; k++) fw[i * kh * kw + k] = (float)(fw[i * kh * kw + k] * s);
+        for (int64_t k = 0; k < kh * kw; k++)
+            fw[i * kh * kw + k] = (float)(fw[i * kh * kw + k] * s);
         fb[i] = (float)(beta[i] - mean[i] * s);
     }
 }

@@ -15,9 +15,11 @@ ls_status op_pool2d(const tensor *out, const tensor *x, const struct pool2d_para
         p->stride_w < 1 || p->pad_top < 0 || p->pad_bottom < 0 || p->pad_left < 0 || p->pad_right < 0 ||
         p->pad_top >= p->kernel_h || p->pad_bottom >= p->kernel_h || p->pad_left >= p->kernel_w ||
         p->pad_right >= p->kernel_w)
-        return ls_fail(LS_ERR_INPUT, "%s: bad parameters (kind %d, kernel %dx%d, stride %dx%d, padding %d,%d,%d,%d; "
-                       "each pad must be smaller than the kernel)", op, (int)p->kind, p->kernel_h, p->kernel_w,
-                       p->stride_h, p->stride_w, p->pad_top, p->pad_bottom, p->pad_left, p->pad_right);
+        return ls_fail(LS_ERR_INPUT,
+                       "%s: bad parameters (kind %d, kernel %dx%d, stride %dx%d, padding %d,%d,%d,%d; "
+                       "each pad must be smaller than the kernel)",
+                       op, (int)p->kind, p->kernel_h, p->kernel_w, p->stride_h, p->stride_w, p->pad_top, p->pad_bottom,
+                       p->pad_left, p->pad_right);
     int64_t ho = conv_out_size(x->shape[2], p->kernel_h, p->stride_h, p->pad_top, p->pad_bottom, 1);
     int64_t wo = conv_out_size(x->shape[3], p->kernel_w, p->stride_w, p->pad_left, p->pad_right, 1);
     if (ho <= 0 || wo <= 0)

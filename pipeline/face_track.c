@@ -21,7 +21,8 @@ ls_status face_track_init(struct face_track *t, int resolution) {
     double ratio = resolution / 256.0 * 2.8; // numpy float64, then torch.tensor(float32)
     t->resolution = resolution;
     for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 2; j++) t->template_pts[i][j] = (float)(base[i][j] * ratio);
+        for (int j = 0; j < 2; j++)
+            t->template_pts[i][j] = (float)(base[i][j] * ratio);
     t->crop_width = (int)(75 * ratio);
     t->crop_height = (int)(100 * ratio);
     return LS_OK;
@@ -47,7 +48,8 @@ int face_track_select(const struct face_detection *faces, int n_faces, float thr
 static void group_point(const float (*lm)[2], const int *idx, int n, float out[2]) {
     for (int c = 0; c < 2; c++) {
         double sum = 0;
-        for (int i = 0; i < n; i++) sum += rint(lm[idx[i]][c]);
+        for (int i = 0; i < n; i++)
+            sum += rint(lm[idx[i]][c]);
         out[c] = (float)rint(sum / n);
     }
 }
@@ -70,13 +72,16 @@ ls_status face_track_points(face_layout layout, int n_points, const float (*land
 // torch.mean over the rows, then the centred rows and torch.std (unbiased) over all six numbers.
 static float centre(const float p[3][2], float a[3][2]) {
     float c[2];
-    for (int j = 0; j < 2; j++) c[j] = (p[0][j] + p[1][j] + p[2][j]) / 3.0f;
+    for (int j = 0; j < 2; j++)
+        c[j] = (p[0][j] + p[1][j] + p[2][j]) / 3.0f;
     double sum = 0, sq = 0;
     for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 2; j++) a[i][j] = p[i][j] - c[j], sum += a[i][j];
+        for (int j = 0; j < 2; j++)
+            a[i][j] = p[i][j] - c[j], sum += a[i][j];
     double mean = sum / 6;
     for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 2; j++) sq += (a[i][j] - mean) * (a[i][j] - mean);
+        for (int j = 0; j < 2; j++)
+            sq += (a[i][j] - mean) * (a[i][j] - mean);
     return (float)sqrt(sq / 5);
 }
 
@@ -91,12 +96,14 @@ void face_track_affine(struct face_track *t, const float points[3][2], float aff
         c2[j] = (t->template_pts[0][j] + t->template_pts[1][j] + t->template_pts[2][j]) / 3.0f;
     }
     for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 2; j++) a[i][j] /= s1, b[i][j] /= s2;
+        for (int j = 0; j < 2; j++)
+            a[i][j] /= s1, b[i][j] /= s2;
     // covariance C = An^T Bn; rotation R = V U^T of its SVD, in closed form
     float cov[2][2] = {{0, 0}, {0, 0}};
     for (int r = 0; r < 2; r++)
         for (int c = 0; c < 2; c++)
-            for (int i = 0; i < 3; i++) cov[r][c] += a[i][r] * b[i][c];
+            for (int i = 0; i < 3; i++)
+                cov[r][c] += a[i][r] * b[i][c];
     double ca = (double)cov[0][0] + cov[1][1], cb = (double)cov[0][1] - cov[1][0], norm = sqrt(ca * ca + cb * cb);
     float rot[2][2] = {{(float)(ca / norm), (float)(-cb / norm)}, {(float)(cb / norm), (float)(ca / norm)}};
     float s = s2 / s1;
@@ -108,11 +115,14 @@ void face_track_affine(struct face_track *t, const float points[3][2], float aff
     }
     float bias[2] = {b[2][0] - a[2][0], b[2][1] - a[2][1]};
     if (t->has_bias)
-        for (int j = 0; j < 2; j++) bias[j] = t->bias[j] * 0.2f + bias[j] * 0.8f;
+        for (int j = 0; j < 2; j++)
+            bias[j] = t->bias[j] * 0.2f + bias[j] * 0.8f;
     t->has_bias = true;
-    for (int j = 0; j < 2; j++) t->bias[j] = bias[j], affine[j][2] += bias[j];
+    for (int j = 0; j < 2; j++)
+        t->bias[j] = bias[j], affine[j][2] += bias[j];
     for (int r = 0; r < 2; r++)
-        for (int c = 0; c < 3; c++) affine[r][c] = round_f16(affine[r][c]);
+        for (int c = 0; c < 3; c++)
+            affine[r][c] = round_f16(affine[r][c]);
 }
 
 ls_status face_track_frame(struct face_track *t, const struct face_provider *fp, const struct face_image *img,

@@ -26,9 +26,9 @@ struct face_track {
 
 struct face_track_result {
     bool found;
-    struct face_detection face;  // the selected detection
-    float points[3][2];          // the rounded alignment points: brow (image left), brow (image right), nose
-    float affine[2][3];          // frame pixel -> crop pixel, smoothed, rounded to float16 values
+    struct face_detection face; // the selected detection
+    float points[3][2];         // the rounded alignment points: brow (image left), brow (image right), nose
+    float affine[2][3];         // frame pixel -> crop pixel, smoothed, rounded to float16 values
 };
 
 // resolution: a positive multiple of 8 (LatentSync asserts it).

@@ -27,8 +27,10 @@ static char *read_text(const char *path) {
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
     char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) buf[n] = 0;
-    else free(buf), buf = NULL;
+    if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n)
+        buf[n] = 0;
+    else
+        free(buf), buf = NULL;
     fclose(f);
     return buf;
 }
@@ -78,10 +80,12 @@ static void check_frame(struct face_provider *fp, const char *dir, const cJSON *
         const cJSON *jbox = cJSON_GetObjectItemCaseSensitive(jface, "box");
         double ref_score = cJSON_GetObjectItemCaseSensitive(jface, "score")->valuedouble;
         double rb[4];
-        for (int i = 0; i < 4; i++) rb[i] = cJSON_GetArrayItem(jbox, i)->valuedouble;
+        for (int i = 0; i < 4; i++)
+            rb[i] = cJSON_GetArrayItem(jbox, i)->valuedouble;
         double got[4] = {faces[k].x1, faces[k].y1, faces[k].x2 - faces[k].x1, faces[k].y2 - faces[k].y1};
         double ds = fabs(faces[k].score - ref_score), db = 0;
-        for (int i = 0; i < 4; i++) db = fmax(db, fabs(got[i] - rb[i]));
+        for (int i = 0; i < 4; i++)
+            db = fmax(db, fabs(got[i] - rb[i]));
         CHECK(ds <= score_tol, "%s face %d: score %.5f, reference %.5f", file, k, faces[k].score, ref_score);
         CHECK(db <= box_tol, "%s face %d: box (%.3f, %.3f, %.3f, %.3f), reference (%.3f, %.3f, %.3f, %.3f)", file, k,
               got[0], got[1], got[2], got[3], rb[0], rb[1], rb[2], rb[3]);
@@ -146,7 +150,8 @@ int main(int argc, char **argv) {
     const cJSON *jversion = cJSON_GetObjectItemCaseSensitive(root, "version");
     if (!cJSON_IsString(jformat) || strcmp(jformat->valuestring, "latentsync-face-reference") ||
         !cJSON_IsNumber(jversion) || jversion->valueint != 1) {
-        fprintf(stderr, "%s: not a version-1 face reference; hint: regenerate it with tests/reference/face_reference.js\n",
+        fprintf(stderr,
+                "%s: not a version-1 face reference; hint: regenerate it with tests/reference/face_reference.js\n",
                 path);
         cJSON_Delete(root);
         return 1;
@@ -168,7 +173,8 @@ int main(int argc, char **argv) {
     cJSON_ArrayForEach(jf, cJSON_GetObjectItemCaseSensitive(root, "frames")) {
         double ms = 0;
         check_frame(&fp, dir, jf, &worst, &ms);
-        const cJSON *jw = cJSON_GetObjectItemCaseSensitive(jf, "width"), *jh = cJSON_GetObjectItemCaseSensitive(jf, "height");
+        const cJSON *jw = cJSON_GetObjectItemCaseSensitive(jf, "width"),
+                    *jh = cJSON_GetObjectItemCaseSensitive(jf, "height");
         printf("  %dx%d frame: detection + landmarks %.0f ms\n", jw ? jw->valueint : 0, jh ? jh->valueint : 0, ms);
     }
     printf("worst: score %.1f%%, box %.1f%%, landmarks %.1f%% of bound\n", 100 * worst.score / score_tol,

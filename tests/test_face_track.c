@@ -20,8 +20,10 @@ static char *read_text(const char *path) {
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
     char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) buf[n] = 0;
-    else free(buf), buf = NULL;
+    if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n)
+        buf[n] = 0;
+    else
+        free(buf), buf = NULL;
     fclose(f);
     return buf;
 }
@@ -47,7 +49,8 @@ static void reference_runs(const char *dir) {
     const cJSON *jversion = cJSON_GetObjectItemCaseSensitive(root, "version");
     CHECK(cJSON_IsString(jformat) && !strcmp(jformat->valuestring, "latentsync-face-track-reference") &&
               cJSON_IsNumber(jversion) && jversion->valueint == 1,
-          "%s: not a version-1 face-track reference; hint: regenerate with tests/reference/face_track_reference.py", path);
+          "%s: not a version-1 face-track reference; hint: regenerate with tests/reference/face_track_reference.py",
+          path);
     int n_frames = 0, n_entries = 0, n_exact = 0;
     double worst_steps = 0;
     const cJSON *jrun;
@@ -56,8 +59,8 @@ static void reference_runs(const char *dir) {
         struct face_track t;
         CHECK_OK(face_track_init(&t, res));
         const cJSON *jcrop = cJSON_GetObjectItemCaseSensitive(jrun, "crop");
-        CHECK(t.crop_width == (int)num(jcrop, 0) && t.crop_height == (int)num(jcrop, 1), "crop %dx%d at %d", t.crop_width,
-              t.crop_height, res);
+        CHECK(t.crop_width == (int)num(jcrop, 0) && t.crop_height == (int)num(jcrop, 1), "crop %dx%d at %d",
+              t.crop_width, t.crop_height, res);
         const cJSON *jtpl = cJSON_GetObjectItemCaseSensitive(jrun, "template");
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 2; j++)
@@ -69,20 +72,24 @@ static void reference_runs(const char *dir) {
             int n = cJSON_GetArraySize(jfaces), expected = cJSON_GetObjectItemCaseSensitive(jf, "selected")->valueint;
             struct face_detection faces[8];
             for (int k = 0; k < n && k < 8; k++) {
-                const cJSON *jface = cJSON_GetArrayItem(jfaces, k), *jb = cJSON_GetObjectItemCaseSensitive(jface, "bbox");
-                faces[k] = (struct face_detection){(float)num(jb, 0), (float)num(jb, 1), (float)num(jb, 2), (float)num(jb, 3),
-                                                   (float)cJSON_GetObjectItemCaseSensitive(jface, "score")->valuedouble};
+                const cJSON *jface = cJSON_GetArrayItem(jfaces, k),
+                            *jb = cJSON_GetObjectItemCaseSensitive(jface, "bbox");
+                faces[k] =
+                    (struct face_detection){(float)num(jb, 0), (float)num(jb, 1), (float)num(jb, 2), (float)num(jb, 3),
+                                            (float)cJSON_GetObjectItemCaseSensitive(jface, "score")->valuedouble};
             }
             int got = face_track_select(faces, n, 0.5f);
             CHECK(got == expected, "run %d frame %d: selected %d, original %d", res, frame, got, expected);
             if (got >= 0 && got == expected) {
                 const cJSON *jl = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(jfaces, got), "landmarks");
                 float lm[106][2], pts[3][2], m[2][3];
-                for (int i = 0; i < 106; i++) lm[i][0] = (float)num(jl, 2 * i), lm[i][1] = (float)num(jl, 2 * i + 1);
+                for (int i = 0; i < 106; i++)
+                    lm[i][0] = (float)num(jl, 2 * i), lm[i][1] = (float)num(jl, 2 * i + 1);
                 CHECK_OK(face_track_points(FACE_LAYOUT_INSIGHTFACE106, 106, (const float(*)[2])lm, pts));
                 const cJSON *jp = cJSON_GetObjectItemCaseSensitive(jf, "points");
                 for (int i = 0; i < 3; i++)
-                    CHECK(pts[i][0] == num(cJSON_GetArrayItem(jp, i), 0) && pts[i][1] == num(cJSON_GetArrayItem(jp, i), 1),
+                    CHECK(pts[i][0] == num(cJSON_GetArrayItem(jp, i), 0) &&
+                              pts[i][1] == num(cJSON_GetArrayItem(jp, i), 1),
                           "run %d frame %d: point %d (%g, %g), original (%g, %g)", res, frame, i, pts[i][0], pts[i][1],
                           num(cJSON_GetArrayItem(jp, i), 0), num(cJSON_GetArrayItem(jp, i), 1));
                 face_track_affine(&t, (const float(*)[2])pts, m);
@@ -108,11 +115,14 @@ static void reference_runs(const char *dir) {
 
 static void ibug68_points(void) {
     float lm[68][2] = {{0}};
-    for (int i = 0; i < 5; i++) lm[17 + i][0] = 10.0f + i, lm[17 + i][1] = 20.0f;        // mean 12, 20
-    for (int i = 0; i < 5; i++) lm[22 + i][0] = 30.0f + i, lm[22 + i][1] = 2.5f + i * 0; // 2.5 -> 2 each
+    for (int i = 0; i < 5; i++)
+        lm[17 + i][0] = 10.0f + i, lm[17 + i][1] = 20.0f; // mean 12, 20
+    for (int i = 0; i < 5; i++)
+        lm[22 + i][0] = 30.0f + i, lm[22 + i][1] = 2.5f + i * 0; // 2.5 -> 2 each
     const int nose[4] = {28, 29, 31, 35};
     const float nx[4] = {1, 2, 2, 2}, ny[4] = {0, 0, 1, 1.4f}; // means 1.75 -> 2 and 0.5 -> 0 (half to even)
-    for (int i = 0; i < 4; i++) lm[nose[i]][0] = nx[i], lm[nose[i]][1] = ny[i];
+    for (int i = 0; i < 4; i++)
+        lm[nose[i]][0] = nx[i], lm[nose[i]][1] = ny[i];
     lm[30][0] = 1000.0f; // not part of any group
     float pts[3][2];
     CHECK_OK(face_track_points(FACE_LAYOUT_IBUG68, 68, (const float(*)[2])lm, pts));
@@ -143,9 +153,12 @@ static ls_status stand_in_detect(void *ctx, const struct face_image *img, struct
 static ls_status stand_in_landmarks(void *ctx, const struct face_image *img, const struct face_detection *f,
                                     float (*points)[2]) {
     float w = f->x2 - f->x1, h = f->y2 - f->y1;
-    for (int i = 0; i < 68; i++) points[i][0] = f->x1 + w * 0.5f, points[i][1] = f->y1 + h * 0.6f;
-    for (int i = 17; i < 22; i++) points[i][0] = f->x1 + w * 0.3f, points[i][1] = f->y1 + h * 0.35f;
-    for (int i = 22; i < 27; i++) points[i][0] = f->x1 + w * 0.7f, points[i][1] = f->y1 + h * 0.36f;
+    for (int i = 0; i < 68; i++)
+        points[i][0] = f->x1 + w * 0.5f, points[i][1] = f->y1 + h * 0.6f;
+    for (int i = 17; i < 22; i++)
+        points[i][0] = f->x1 + w * 0.3f, points[i][1] = f->y1 + h * 0.35f;
+    for (int i = 22; i < 27; i++)
+        points[i][0] = f->x1 + w * 0.7f, points[i][1] = f->y1 + h * 0.36f;
     return LS_OK;
 }
 
@@ -157,7 +170,8 @@ static void frames_with_a_gap(void) {
     CHECK_OK(face_track_init(&t, 256));
     CHECK_OK(face_track_init(&u, 256));
     struct face_track_result r[3];
-    for (int i = 0; i < 3; i++) CHECK_OK(face_track_frame(&t, &fp, &img, &r[i]));
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(face_track_frame(&t, &fp, &img, &r[i]));
     CHECK(r[0].found && !r[1].found && r[2].found, "found %d %d %d", r[0].found, r[1].found, r[2].found);
     CHECK(r[2].face.x1 == 410 && r[2].points[0][0] == rintf(410 + 202 * 0.3f), "frame 2 face and points");
     float m[2][3];

@@ -37,7 +37,8 @@ static void good_manifests(void) {
     // shard a: f32 (2, 3), then 3 bytes of uint8 quantized (3), then the first 2 bytes of an int32 (2)
     // shard b: the rest of the int32, uint16 (2), float16 (2), int32 quantized uint8 (4), scalar f32
     uint8_t a[24 + 3 + 2], b[6 + 4 + 4 + 4 + 4];
-    for (int i = 0; i < 6; i++) put_f32(a + 4 * i, (float)i * 0.5f - 1.0f);
+    for (int i = 0; i < 6; i++)
+        put_f32(a + 4 * i, (float)i * 0.5f - 1.0f);
     a[24] = 0, a[25] = 7, a[26] = 255;
     int32_t ints[2] = {-5, 70000};
     uint8_t int_bytes[8];
@@ -73,7 +74,8 @@ static void good_manifests(void) {
         const float *v = t->data;
         CHECK(v[0] == (float)(0 * 0.1 - 0.35) && v[1] == (float)(7 * 0.1 - 0.35) && v[2] == (float)(255 * 0.1 - 0.35),
               "q8 %.9g %.9g %.9g", v[0], v[1], v[2]);
-    } else CHECK(0, "q8 missing");
+    } else
+        CHECK(0, "q8 missing");
     t = tfjs_find(&w, "ints");
     CHECK(t && t->dtype == DTYPE_I32 && ((int32_t *)t->data)[0] == -5 && ((int32_t *)t->data)[1] == 70000,
           "int32 across shards");
@@ -112,10 +114,12 @@ static void bad_manifest(const char *json, ls_status status, const char *needle)
 static void refusals(void) {
     uint8_t four[4] = {0};
     write_file("four.bin", four, 4);
-    bad_manifest("[{\"paths\": [\"none.bin\"], \"weights\": [{\"name\": \"x\", \"shape\": [1], \"dtype\": \"float32\"}]}]",
-                 LS_ERR_IO, "shard 'none.bin'");
-    bad_manifest("[{\"paths\": [\"four.bin\"], \"weights\": [{\"name\": \"x\", \"shape\": [2], \"dtype\": \"float32\"}]}]",
-                 LS_ERR_INPUT, "weights take 8 bytes, shards hold 4");
+    bad_manifest(
+        "[{\"paths\": [\"none.bin\"], \"weights\": [{\"name\": \"x\", \"shape\": [1], \"dtype\": \"float32\"}]}]",
+        LS_ERR_IO, "shard 'none.bin'");
+    bad_manifest(
+        "[{\"paths\": [\"four.bin\"], \"weights\": [{\"name\": \"x\", \"shape\": [2], \"dtype\": \"float32\"}]}]",
+        LS_ERR_INPUT, "weights take 8 bytes, shards hold 4");
     bad_manifest("[{\"paths\": [\"four.bin\"], \"weights\": [{\"name\": \"x\", \"shape\": [4], \"dtype\": \"bool\"}]}]",
                  LS_ERR_UNSUPPORTED, "dtype 'bool'");
     bad_manifest("[{\"paths\": [\"four.bin\"], \"weights\": [{\"name\": \"x\", \"shape\": [4], \"dtype\": \"float32\", "
@@ -124,17 +128,19 @@ static void refusals(void) {
     bad_manifest("[{\"paths\": [\"four.bin\"], \"weights\": [{\"name\": \"x\", \"shape\": [4], \"dtype\": \"float32\", "
                  "\"quantization\": {\"dtype\": \"uint8\"}}]}]",
                  LS_ERR_INPUT, "without scale and min");
-    bad_manifest("[{\"paths\": [\"four.bin\"], \"weights\": [{\"name\": \"x\", \"shape\": [2], \"dtype\": \"float32\", "
-                 "\"quantization\": {\"dtype\": \"uint8\", \"scale\": 1, \"min\": 0}}, {\"name\": \"x\", \"shape\": [2], "
-                 "\"dtype\": \"float32\", \"quantization\": {\"dtype\": \"uint8\", \"scale\": 1, \"min\": 0}}]}]",
-                 LS_ERR_INPUT, "'x' appears twice");
+    bad_manifest(
+        "[{\"paths\": [\"four.bin\"], \"weights\": [{\"name\": \"x\", \"shape\": [2], \"dtype\": \"float32\", "
+        "\"quantization\": {\"dtype\": \"uint8\", \"scale\": 1, \"min\": 0}}, {\"name\": \"x\", \"shape\": [2], "
+        "\"dtype\": \"float32\", \"quantization\": {\"dtype\": \"uint8\", \"scale\": 1, \"min\": 0}}]}]",
+        LS_ERR_INPUT, "'x' appears twice");
     bad_manifest("[{\"paths\": [\"../four.bin\"], \"weights\": []}]", LS_ERR_INPUT, "leaves the manifest's folder");
     bad_manifest("[{\"paths\": [\"/etc/passwd\"], \"weights\": []}]", LS_ERR_INPUT, "is not relative");
     bad_manifest("[{\"paths\": [\"four.bin\"], \"weights\": [{\"name\": \"x\", \"shape\": [1,1,1,1,1,4], "
                  "\"dtype\": \"float32\"}]}]",
                  LS_ERR_INPUT, "rank 6");
-    bad_manifest("[{\"paths\": [\"four.bin\"], \"weights\": [{\"name\": \"x\", \"shape\": [-1], \"dtype\": \"float32\"}]}]",
-                 LS_ERR_INPUT, "bad dimension 0");
+    bad_manifest(
+        "[{\"paths\": [\"four.bin\"], \"weights\": [{\"name\": \"x\", \"shape\": [-1], \"dtype\": \"float32\"}]}]",
+        LS_ERR_INPUT, "bad dimension 0");
     bad_manifest("[{\"paths\": [\"four.bin\"], \"weights\": [{\"name\": \"x\", \"shape\": [65536, 65536, 65536], "
                  "\"dtype\": \"float32\"}]}]",
                  LS_ERR_INPUT, "more than");
@@ -147,7 +153,8 @@ static void refusals(void) {
 
 static void layouts(void) {
     float src[2 * 3 * 4 * 5], dst[2 * 3 * 4 * 5];
-    for (int i = 0; i < 120; i++) src[i] = (float)i;
+    for (int i = 0; i < 120; i++)
+        src[i] = (float)i;
     tfjs_hwio_to_oihw(dst, src, 2, 3, 4, 5); // dst[o][i][y][x] = src[y][x][i][o]
     CHECK(dst[((4 * 4 + 3) * 2 + 1) * 3 + 2] == src[((1 * 3 + 2) * 4 + 3) * 5 + 4], "hwio -> oihw");
     tfjs_depthwise_to_oihw(dst, src, 2, 3, 4, 5); // dst[c*5+m][0][y][x] = src[y][x][c][m]
@@ -182,7 +189,8 @@ static void face_models(void) {
             const tensor *x = &w.tensors[k].t;
             if (x->dtype != DTYPE_F32) continue;
             bool finite = true;
-            for (int64_t e = 0; e < tensor_n_elems(x); e++) finite &= isfinite(((float *)x->data)[e]) != 0;
+            for (int64_t e = 0; e < tensor_n_elems(x); e++)
+                finite &= isfinite(((float *)x->data)[e]) != 0;
             CHECK(finite, "%s: '%s' has non-finite values", files[i].file, w.tensors[k].name);
         }
         printf("%s: %d tensors\n", files[i].file, w.n_tensors);
@@ -200,8 +208,8 @@ int main(void) {
     refusals();
     layouts();
     face_models();
-    static const char *const names[] = {"w-shard1of2.bin", "w-shard2of2.bin", "w-weights_manifest.json", "model.json",
-                                        "g.bin", "four.bin", "bad.json"};
+    static const char *const names[] = {
+        "w-shard1of2.bin", "w-shard2of2.bin", "w-weights_manifest.json", "model.json", "g.bin", "four.bin", "bad.json"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char path[256];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);

@@ -23,12 +23,12 @@ struct tfjs_tensor {
 };
 
 struct tfjs_weights {
-    char label[128];             // the manifest's file name, for messages
+    char label[128]; // the manifest's file name, for messages
     int n_tensors;
-    struct tfjs_tensor *tensors; // in manifest order
+    struct tfjs_tensor *tensors;  // in manifest order
     struct tfjs_tensor **by_name; // sorted by name (tfjs_find)
-    void *values;                // every tensor's values, one allocation
-    char *names;                 // every name, one allocation
+    void *values;                 // every tensor's values, one allocation
+    char *names;                  // every name, one allocation
 };
 
 // Reads the manifest at `manifest_path` and its shards (paths relative to the manifest's folder). Checks:

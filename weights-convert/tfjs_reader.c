@@ -14,8 +14,8 @@
 #include "tfjs.h"
 
 #define MANIFEST_MAX_BYTES (64u << 20)
-#define TFJS_MAX_ELEMS ((int64_t)1 << 36)
-#define PATH_BYTES 4096
+#define TFJS_MAX_ELEMS     ((int64_t)1 << 36)
+#define PATH_BYTES         4096
 
 typedef enum quant_kind { QUANT_NONE, QUANT_UINT8, QUANT_UINT16, QUANT_FLOAT16 } quant_kind;
 
@@ -112,26 +112,36 @@ static ls_status parse_spec(const char *label, const cJSON *jw, struct spec *s) 
     }
     const cJSON *jdt = cJSON_GetObjectItemCaseSensitive(jw, "dtype");
     const char *dts = cJSON_IsString(jdt) ? jdt->valuestring : "";
-    if (!strcmp(dts, "float32")) s->dt = DTYPE_F32;
-    else if (!strcmp(dts, "int32")) s->dt = DTYPE_I32;
-    else return ls_fail(LS_ERR_UNSUPPORTED, "%s: weight '%s': dtype '%s' not supported (float32, int32)", label, s->name, dts);
+    if (!strcmp(dts, "float32"))
+        s->dt = DTYPE_F32;
+    else if (!strcmp(dts, "int32"))
+        s->dt = DTYPE_I32;
+    else
+        return ls_fail(LS_ERR_UNSUPPORTED, "%s: weight '%s': dtype '%s' not supported (float32, int32)", label, s->name,
+                       dts);
     int64_t elem_bytes = 4;
     const cJSON *jq = cJSON_GetObjectItemCaseSensitive(jw, "quantization");
     if (jq) {
         const cJSON *jqd = cJSON_GetObjectItemCaseSensitive(jq, "dtype");
         const char *q = cJSON_IsString(jqd) ? jqd->valuestring : "";
-        if (!strcmp(q, "uint8")) s->quant = QUANT_UINT8, elem_bytes = 1;
-        else if (!strcmp(q, "uint16")) s->quant = QUANT_UINT16, elem_bytes = 2;
-        else if (!strcmp(q, "float16")) s->quant = QUANT_FLOAT16, elem_bytes = 2;
-        else return ls_fail(LS_ERR_UNSUPPORTED, "%s: weight '%s': quantization '%s' not supported (uint8, uint16, float16)",
-                            label, s->name, q);
+        if (!strcmp(q, "uint8"))
+            s->quant = QUANT_UINT8, elem_bytes = 1;
+        else if (!strcmp(q, "uint16"))
+            s->quant = QUANT_UINT16, elem_bytes = 2;
+        else if (!strcmp(q, "float16"))
+            s->quant = QUANT_FLOAT16, elem_bytes = 2;
+        else
+            return ls_fail(LS_ERR_UNSUPPORTED,
+                           "%s: weight '%s': quantization '%s' not supported (uint8, uint16, float16)", label, s->name,
+                           q);
         if (s->quant == QUANT_FLOAT16 && s->dt != DTYPE_F32)
             return ls_fail(LS_ERR_INPUT, "%s: weight '%s': float16 quantization of a %s weight", label, s->name, dts);
         if (s->quant != QUANT_FLOAT16) {
             const cJSON *jscale = cJSON_GetObjectItemCaseSensitive(jq, "scale");
             const cJSON *jmin = cJSON_GetObjectItemCaseSensitive(jq, "min");
             if (!cJSON_IsNumber(jscale) || !cJSON_IsNumber(jmin))
-                return ls_fail(LS_ERR_INPUT, "%s: weight '%s': %s quantization without scale and min", label, s->name, q);
+                return ls_fail(LS_ERR_INPUT, "%s: weight '%s': %s quantization without scale and min", label, s->name,
+                               q);
             s->scale = jscale->valuedouble;
             s->min = jmin->valuedouble;
         }
@@ -141,7 +151,9 @@ static ls_status parse_spec(const char *label, const cJSON *jw, struct spec *s) 
 }
 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t rd32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 
 // Decodes one weight from its bytes into dst (4 bytes per element).
 static void decode(const struct spec *s, const uint8_t *src, void *dst) {
@@ -151,20 +163,25 @@ static void decode(const struct spec *s, const uint8_t *src, void *dst) {
     if (s->quant == QUANT_NONE) {
         for (int64_t i = 0; i < n; i++) {
             uint32_t u = rd32(src + 4 * i);
-            if (s->dt == DTYPE_F32) memcpy(&f[i], &u, 4);
-            else k[i] = (int32_t)u;
+            if (s->dt == DTYPE_F32)
+                memcpy(&f[i], &u, 4);
+            else
+                k[i] = (int32_t)u;
         }
         return;
     }
     if (s->quant == QUANT_FLOAT16) {
-        for (int64_t i = 0; i < n; i++) f[i] = f16_to_f32(rd16(src + 2 * i));
+        for (int64_t i = 0; i < n; i++)
+            f[i] = f16_to_f32(rd16(src + 2 * i));
         return;
     }
     for (int64_t i = 0; i < n; i++) {
         double q = s->quant == QUANT_UINT8 ? src[i] : rd16(src + 2 * i);
         double v = q * s->scale + s->min; // tfjs: in double, then one rounding to the typed array
-        if (s->dt == DTYPE_F32) f[i] = (float)v;
-        else k[i] = (int32_t)floor(v + 0.5); // Math.round: halves toward +infinity
+        if (s->dt == DTYPE_F32)
+            f[i] = (float)v;
+        else
+            k[i] = (int32_t)floor(v + 0.5); // Math.round: halves toward +infinity
     }
 }
 
@@ -182,7 +199,8 @@ static int cmp_name(const void *a, const void *b) {
 static ls_status read_group(struct tfjs_weights *w, const char *dir, const cJSON *jpaths, const struct spec *specs,
                             int n_specs, int first, uint8_t **values_cursor) {
     int64_t need = 0;
-    for (int i = 0; i < n_specs; i++) need += specs[i].n_bytes;
+    for (int i = 0; i < n_specs; i++)
+        need += specs[i].n_bytes;
     char path[PATH_BYTES];
     int64_t have = 0;
     const cJSON *jp;
@@ -291,8 +309,8 @@ static ls_status read_manifest(struct tfjs_weights *w, const cJSON *groups, cons
     int first = 0;
     cJSON_ArrayForEach(jg, groups) {
         int n_group = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(jg, "weights"));
-        ls_status s = read_group(w, dir, cJSON_GetObjectItemCaseSensitive(jg, "paths"), specs + first, n_group,
-                                 first, &cursor);
+        ls_status s =
+            read_group(w, dir, cJSON_GetObjectItemCaseSensitive(jg, "paths"), specs + first, n_group, first, &cursor);
         if (s) {
             free(specs);
             return s;
@@ -333,8 +351,10 @@ const tensor *tfjs_find(const struct tfjs_weights *w, const char *name) {
     while (lo <= hi) {
         int mid = (lo + hi) / 2, c = strcmp(name, w->by_name[mid]->name);
         if (!c) return &w->by_name[mid]->t;
-        if (c < 0) hi = mid - 1;
-        else lo = mid + 1;
+        if (c < 0)
+            hi = mid - 1;
+        else
+            lo = mid + 1;
     }
     return NULL;
 }
@@ -354,17 +374,20 @@ void tfjs_hwio_to_oihw(float *dst, const float *src, int64_t kh, int64_t kw, int
     for (int64_t y = 0; y < kh; y++)
         for (int64_t x = 0; x < kw; x++)
             for (int64_t i = 0; i < ci; i++)
-                for (int64_t o = 0; o < co; o++) dst[((o * ci + i) * kh + y) * kw + x] = src[((y * kw + x) * ci + i) * co + o];
+                for (int64_t o = 0; o < co; o++)
+                    dst[((o * ci + i) * kh + y) * kw + x] = src[((y * kw + x) * ci + i) * co + o];
 }
 
 void tfjs_depthwise_to_oihw(float *dst, const float *src, int64_t kh, int64_t kw, int64_t c, int64_t m) {
     for (int64_t y = 0; y < kh; y++)
         for (int64_t x = 0; x < kw; x++)
             for (int64_t i = 0; i < c; i++)
-                for (int64_t j = 0; j < m; j++) dst[((i * m + j) * kh + y) * kw + x] = src[((y * kw + x) * c + i) * m + j];
+                for (int64_t j = 0; j < m; j++)
+                    dst[((i * m + j) * kh + y) * kw + x] = src[((y * kw + x) * c + i) * m + j];
 }
 
 void tfjs_transpose(float *dst, const float *src, int64_t rows, int64_t cols) {
     for (int64_t r = 0; r < rows; r++)
-        for (int64_t c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
+        for (int64_t c = 0; c < cols; c++)
+            dst[c * rows + r] = src[r * cols + c];
 }

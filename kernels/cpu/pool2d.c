@@ -31,9 +31,11 @@ static void pool_range(void *arg, int64_t begin, int64_t end, int thread) {
             for (int64_t y = y0; y < y1; y++) {
                 const float *row = src + y * j->w;
                 if (p->kind == POOL_MAX)
-                    for (int64_t x = x0; x < x1; x++) acc = row[x] > acc ? row[x] : acc;
+                    for (int64_t x = x0; x < x1; x++)
+                        acc = row[x] > acc ? row[x] : acc;
                 else
-                    for (int64_t x = x0; x < x1; x++) acc += row[x];
+                    for (int64_t x = x0; x < x1; x++)
+                        acc += row[x];
             }
             dst[ox] = p->kind == POOL_MAX ? acc : acc / (float)((y1 - y0) * (x1 - x0));
         }

@@ -16,7 +16,8 @@ static void run_case(struct test_backends *tb, rng *r, const struct pool_case *p
     int64_t wo = conv_out_size(pc->w, p->kernel_w, p->stride_w, p->pad_left, p->pad_right, 1);
     int64_t xs[4] = {pc->n, pc->c, pc->h, pc->w}, os[4] = {pc->n, pc->c, ho, wo};
     tensor x = host_random(tb, r, DTYPE_F32, 4, xs, 1.0f);
-    for (int64_t i = 0; i < tensor_n_elems(&x); i++) ((float *)x.data)[i] += offset;
+    for (int64_t i = 0; i < tensor_n_elems(&x); i++)
+        ((float *)x.data)[i] += offset;
     tensor ref = host_tensor(tb->cpu, DTYPE_F32, 4, os);
     ref_pool2d(&ref, &x, p);
     char name[128];
@@ -24,7 +25,8 @@ static void run_case(struct test_backends *tb, rng *r, const struct pool_case *p
              p->kind == POOL_MAX ? "max" : "avg", (long long)pc->n, (long long)pc->c, (long long)pc->h,
              (long long)pc->w, p->kernel_h, p->kernel_w, p->stride_h, p->stride_w, p->pad_top, p->pad_bottom,
              p->pad_left, p->pad_right, offset < 0 ? " negative" : "");
-    struct tolerance tol = p->kind == POOL_MAX ? (struct tolerance){0, 0, 1e-30} : (struct tolerance){1e-6, 1e-6, 1e-12};
+    struct tolerance tol =
+        p->kind == POOL_MAX ? (struct tolerance){0, 0, 1e-30} : (struct tolerance){1e-6, 1e-6, 1e-12};
     for (int i = 0; i < tb->n; i++) {
         struct backend *be = tb->list[i];
         if (!be->ops->pool2d || !be->ops->supports(be->ctx, OP_POOL2D, DTYPE_F32, DTYPE_COUNT)) continue;
@@ -45,19 +47,20 @@ int main(void) {
     test_backends_init(&tb);
     rng r = {11};
     const struct pool_case cases[] = {
-        {1, 256, 7, 7, pp(POOL_AVG, 7, 2, 0, 0, 0, 0)},  // face_landmark_68 head
-        {2, 5, 16, 16, pp(POOL_AVG, 2, 2, 0, 0, 0, 0)},  // SCRFD shortcut
-        {2, 5, 16, 16, pp(POOL_MAX, 2, 2, 0, 0, 0, 0)},  // SCRFD stem
-        {1, 3, 13, 11, pp(POOL_AVG, 2, 2, 0, 1, 0, 1)},  // ceil mode on odd sizes
+        {1, 256, 7, 7, pp(POOL_AVG, 7, 2, 0, 0, 0, 0)}, // face_landmark_68 head
+        {2, 5, 16, 16, pp(POOL_AVG, 2, 2, 0, 0, 0, 0)}, // SCRFD shortcut
+        {2, 5, 16, 16, pp(POOL_MAX, 2, 2, 0, 0, 0, 0)}, // SCRFD stem
+        {1, 3, 13, 11, pp(POOL_AVG, 2, 2, 0, 1, 0, 1)}, // ceil mode on odd sizes
         {1, 3, 13, 11, pp(POOL_MAX, 2, 2, 0, 1, 0, 1)},
-        {2, 4, 9, 10, pp(POOL_MAX, 3, 2, 1, 1, 0, 1)},   // TF SAME, stride 2
+        {2, 4, 9, 10, pp(POOL_MAX, 3, 2, 1, 1, 0, 1)}, // TF SAME, stride 2
         {2, 4, 9, 10, pp(POOL_AVG, 3, 2, 1, 1, 0, 1)},
-        {1, 7, 6, 5, pp(POOL_MAX, 2, 1, 0, 1, 0, 1)},    // tiny_face_detector's stride-1 max pool
-        {3, 2, 5, 4, pp(POOL_AVG, 1, 1, 0, 0, 0, 0)},    // identity
+        {1, 7, 6, 5, pp(POOL_MAX, 2, 1, 0, 1, 0, 1)}, // tiny_face_detector's stride-1 max pool
+        {3, 2, 5, 4, pp(POOL_AVG, 1, 1, 0, 0, 0, 0)}, // identity
         {1, 1, 1, 1, pp(POOL_AVG, 1, 1, 0, 0, 0, 0)},
         {1, 33, 31, 29, pp(POOL_AVG, 3, 1, 1, 1, 1, 1)},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&tb, &r, &cases[i], 0.0f);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_case(&tb, &r, &cases[i], 0.0f);
     run_case(&tb, &r, &(struct pool_case){1, 3, 8, 8, pp(POOL_MAX, 3, 2, 1, 1, 1, 1)}, -10.0f);
 
     int64_t xs[4] = {1, 2, 4, 4}, os[4] = {1, 2, 2, 2};
