@@ -60,6 +60,10 @@ struct face_provider {
 // 100 faces (face-api's SsdMobilenetv1Options defaults). The provider owns its models and arena.
 ls_status face_api_provider_init(struct face_provider *p, const char *model_dir, struct backend *be);
 void face_provider_free(struct face_provider *p); // NULL-safe; p is zeroed
+// Where scripts/fetch-face-models puts the models by default: $LS_FACE_MODELS, else
+// $XDG_CACHE_HOME/latentsync/face-api, else $HOME/.cache/latentsync/face-api. Writes the folder into buf;
+// false when no candidate can be formed (no HOME) or it does not fit.
+bool face_api_default_dir(char *buf, size_t buf_bytes);
 
 // --- face-api's SSD MobileNetV1 (ssdMobilenetv1/*.ts) ----------------------------------------------------
 

@@ -63,6 +63,20 @@ fail:
     return s;
 }
 
+bool face_api_default_dir(char *buf, size_t buf_bytes) {
+    const char *env = getenv("LS_FACE_MODELS"), *cache = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    int n;
+    if (env && *env)
+        n = snprintf(buf, buf_bytes, "%s", env);
+    else if (cache && *cache)
+        n = snprintf(buf, buf_bytes, "%s/latentsync/face-api", cache);
+    else if (home && *home)
+        n = snprintf(buf, buf_bytes, "%s/.cache/latentsync/face-api", home);
+    else
+        return false;
+    return n > 0 && (size_t)n < buf_bytes;
+}
+
 void face_provider_free(struct face_provider *p) {
     if (!p) return;
     if (p->destroy) p->destroy(p->ctx);

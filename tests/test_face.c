@@ -5,7 +5,8 @@
 // the differences seen are ~2e-5 px. A box edge within ~1e-5 px of an integer could floor the landmark
 // crop differently and break these bounds (never seen; the committed frames are far from it).
 // Also: a blank frame has no face, and a box outside the frame is refused.
-// Models: LS_FACE_MODELS (or -Dface_models), filled by scripts/fetch-face-models; skipped (77) without.
+// Models: LS_FACE_MODELS (or -Dface_models), else the default folder of scripts/fetch-face-models
+// (~/.cache/latentsync/face-api); skipped (77) when they are not there.
 // Fixtures: argv[1] (tests/data/face), or LS_FACE_FIXTURES for another set made by the same script
 // (e.g. full-size frames kept out of the tree).
 #include <cjson/cJSON.h>
@@ -128,11 +129,13 @@ static void blank_and_bad(struct face_provider *fp) {
 }
 
 int main(int argc, char **argv) {
-    const char *models = getenv("LS_FACE_MODELS");
-    char probe[1024];
-    snprintf(probe, sizeof probe, "%s/ssd_mobilenetv1_model.bin", models ? models : "");
-    if (!models || !*models || !file_exists(probe)) {
-        printf("skip: face models not found (run scripts/fetch-face-models and set LS_FACE_MODELS)\n");
+    char models[900], probe[1024];
+    bool have_dir = face_api_default_dir(models, sizeof models);
+    snprintf(probe, sizeof probe, "%s/ssd_mobilenetv1_model.bin", have_dir ? models : "");
+    if (!have_dir || !file_exists(probe)) {
+        printf("skip: face models not found in '%s' (run scripts/fetch-face-models; LS_FACE_MODELS names another "
+               "folder)\n",
+               have_dir ? models : "");
         return 77;
     }
     const char *dir = getenv("LS_FACE_FIXTURES");
