@@ -82,7 +82,7 @@ struct face_ssd {
     tensor box_w[FACE_SSD_HEADS], box_b[FACE_SSD_HEADS];     // (A*4, C, 1, 1): BoxPredictor_k/BoxEncodingPredictor
     tensor cls_w[FACE_SSD_HEADS], cls_b[FACE_SSD_HEADS];     // (A*3, C, 1, 1): BoxPredictor_k/ClassPredictor
     float anchors[FACE_SSD_ANCHORS][4];                      // Output/extra_dim: (ymin, xmin, ymax, xmax), unit square
-    float *host;                                             // staging for the input and head outputs (3*512*512)
+    float *host;                                             // staging: input, head outputs, decoding
     struct weight_store store;
 };
 
@@ -137,7 +137,8 @@ ls_status face_landmarks_detect(const struct face_landmarks *m, arena *act, cons
 ls_status face_crop_rect(const struct face_detection *face, int width, int height, int rect[4]);
 // Crop rect (x, y, w, h) of img, zero-padded to a square (NetInput.toBatchTensor: centred or at the
 // bottom/right, padToSquare's rounding), resized to size x size with tf.image.resizeBilinear (no corner
-// alignment, no half-pixel centres), as planes: dst (3, size, size) RGB float in 0..255.
+// alignment, no half-pixel centres), as planes: dst (3, size, size) RGB float in 0..255. Fails
+// (LS_ERR_INPUT) unless the rect lies inside the frame.
 ls_status face_image_square_resize(const struct face_image *img, const int rect[4], bool centre, int size, float *dst);
 
 #endif

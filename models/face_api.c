@@ -45,8 +45,7 @@ ls_status face_api_provider_init(struct face_provider *p, const char *model_dir,
     if ((s = face_landmarks_load(&f->lm, path, be))) goto fail;
     size_t peak_ssd, peak_lm;
     if ((s = face_ssd_plan(&f->ssd, &peak_ssd)) || (s = face_landmarks_plan(&f->lm, &peak_lm))) goto fail;
-    // the input tensor of each call is allocated in the arena too
-    size_t bytes = (peak_ssd > peak_lm ? peak_ssd : peak_lm) + 4 * 3 * FACE_SSD_INPUT * FACE_SSD_INPUT + 512;
+    size_t bytes = peak_ssd > peak_lm ? peak_ssd : peak_lm; // both plans include their input tensor
     log_msg(LOG_DEBUG, "arena: face-api %.1f MiB", (double)bytes / (1 << 20));
     if ((s = arena_init(&f->act, be, bytes))) goto fail;
     f->act.name = "face-api";

@@ -22,6 +22,8 @@ static const int head_channels[FACE_SSD_HEADS] = {512, 1024, 512, 256, 256, 128}
 static const double bn_eps = 0.0010000000474974513; // mobileNetV1.ts: float32(1e-3)
 
 #define SSD_HOST_FLOATS (3 * FACE_SSD_INPUT * FACE_SSD_INPUT)
+// after the input staging: box encodings (4), class logits (3), decoded boxes (4), candidates (2) per anchor
+#define SSD_DECODE_FLOATS (13 * FACE_SSD_ANCHORS)
 
 static void bind_ssd(struct weight_binder *b, void *model) {
     struct face_ssd *m = model;
@@ -119,7 +121,7 @@ ls_status face_ssd_load(struct face_ssd *m, const char *manifest_path, struct ba
     }
     face_source_close(&fs);
     if (!s) {
-        m->host = malloc(SSD_HOST_FLOATS * sizeof *m->host);
+        m->host = malloc((SSD_HOST_FLOATS + SSD_DECODE_FLOATS) * sizeof *m->host);
         if (!m->host) {
             weights_free(&m->store);
             s = ls_fail(LS_ERR_OOM, "face detector: out of memory for its %d-float staging buffer", SSD_HOST_FLOATS);
@@ -297,18 +299,13 @@ ls_status face_ssd_detect(const struct face_ssd *m, arena *act, const struct fac
     for (int64_t i = 0; i < SSD_HOST_FLOATS; i++)
         m->host[i] = m->host[i] / 127.5f - 1.0f;
     LS_TRY(tensor_upload(&x, m->host));
-    float(*enc)[4] = malloc(sizeof(float[FACE_SSD_ANCHORS][4]) + sizeof(float[FACE_SSD_ANCHORS][3]) +
-                            sizeof(struct candidate[FACE_SSD_ANCHORS]) + sizeof(float[FACE_SSD_ANCHORS][4]));
-    if (!enc) return ls_fail(LS_ERR_OOM, "face detector: out of memory decoding");
+    float(*enc)[4] = (float(*)[4])(m->host + SSD_HOST_FLOATS);
     float(*logits)[3] = (float(*)[3])(enc + FACE_SSD_ANCHORS);
-    struct candidate *cand = (struct candidate *)(logits + FACE_SSD_ANCHORS);
-    float(*boxes)[4] = (float(*)[4])(cand + FACE_SSD_ANCHORS);
+    float(*boxes)[4] = (float(*)[4])(logits + FACE_SSD_ANCHORS);
+    struct candidate *cand = (struct candidate *)(boxes + FACE_SSD_ANCHORS);
     ls_status s = face_ssd_forward(m, act, &x, enc, logits);
     arena_release(act, mark);
-    if (s) {
-        free(enc);
-        return s;
-    }
+    LS_TRY(s);
     int n_cand = 0;
     for (int i = 0; i < FACE_SSD_ANCHORS; i++) {
         decode_box(m->anchors[i], enc[i], boxes[i]);
@@ -339,6 +336,5 @@ ls_status face_ssd_detect(const struct face_ssd *m, arena *act, const struct fac
                                            (float)(y0 + (bottom - top) * img->height), selected[k].score};
     }
     *n = n_sel;
-    free(enc);
     return LS_OK;
 }

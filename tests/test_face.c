@@ -123,6 +123,8 @@ static void blank_and_bad(struct face_provider *fp) {
     float pts[FACE_MAX_LANDMARKS][2];
     struct face_detection outside = {100, 120, 140, 180, 0.9f};
     CHECK_FAILS(fp->landmarks(fp->ctx, &img, &outside, pts), LS_ERR_INPUT, "outside the 64x96 frame");
+    float one[3];
+    CHECK_FAILS(face_image_square_resize(&img, (int[4]){60, 0, 8, 8}, true, 1, one), LS_ERR_INPUT, "not inside");
     struct face_image bad = {px, 0, h, 0};
     CHECK_FAILS(fp->detect(fp->ctx, &bad, faces, 4, &n), LS_ERR_INPUT, "bad frame");
     free(px);

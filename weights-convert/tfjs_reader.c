@@ -323,9 +323,12 @@ static ls_status read_manifest(struct tfjs_weights *w, const cJSON *groups, cons
 
 ls_status tfjs_read(struct tfjs_weights *w, const char *manifest_path) {
     memset(w, 0, sizeof *w);
-    snprintf(w->label, sizeof w->label, "%s", base_name(manifest_path));
+    const char *base = base_name(manifest_path);
+    size_t label_len = strlen(base) < sizeof w->label - 1 ? strlen(base) : sizeof w->label - 1;
+    memcpy(w->label, base, label_len);
+    w->label[label_len] = 0;
     char dir[PATH_BYTES];
-    size_t dir_len = (size_t)(base_name(manifest_path) - manifest_path);
+    size_t dir_len = (size_t)(base - manifest_path);
     if (dir_len >= sizeof dir) return ls_fail(LS_ERR_INPUT, "%s: path too long", w->label);
     memcpy(dir, manifest_path, dir_len);
     dir[dir_len] = 0;
