@@ -4,7 +4,8 @@
 // The two run the same float32 networks (ours with other summation orders and the batch norm folded), so
 // the differences seen are ~2e-5 px. A box edge within ~1e-5 px of an integer could floor the landmark
 // crop differently and break these bounds (never seen; the committed frames are far from it).
-// Also: a blank frame has no face, and a box outside the frame is refused.
+// Also: a blank frame has no face, a box outside the frame is refused, a missing folder and the wrong
+// model file give one-line errors.
 // Models: LS_FACE_MODELS (or -Dface_models), else the default folder of scripts/fetch-face-models
 // (~/.cache/latentsync/face-api); skipped (77) when they are not there.
 // Fixtures: argv[1] (tests/data/face), or LS_FACE_FIXTURES for another set made by the same script
@@ -185,6 +186,12 @@ int main(int argc, char **argv) {
     printf("worst: score %.1f%%, box %.1f%%, landmarks %.1f%% of bound\n", 100 * worst.score / score_tol,
            100 * worst.box / box_tol, 100 * worst.point / point_tol);
     blank_and_bad(&fp);
+    struct face_provider none;
+    CHECK_FAILS(face_api_provider_init(&none, "/nonexistent", cpu), LS_ERR_IO, "cannot open");
+    struct face_ssd wrong;
+    snprintf(path, sizeof path, "%s/face_landmark_68_model-weights_manifest.json", models);
+    CHECK_FAILS(face_ssd_load(&wrong, path, cpu), LS_ERR_INPUT,
+                "face_landmark_68_model-weights_manifest.json: 99 tensors missing: 'MobilenetV1");
     face_provider_free(&fp);
     backend_free(cpu);
     cJSON_Delete(root);
