@@ -6,7 +6,8 @@
 #include "commands.h"
 
 static const struct command commands[] = {
-    {"bench", "measure kernels and models: bench ops|... [--device D] [--json]", cmd_bench},
+    {"inspect", "list a safetensors file's tensors, totals and metadata", cmd_inspect},
+    {"bench", "measure kernels and models: bench ops|unet [--device D] [--json]", cmd_bench},
 };
 static const int n_commands = sizeof commands / sizeof commands[0];
 

@@ -47,9 +47,11 @@ def randomise(module, seed):
 
 
 def round_to_f16(module):
+    """Parameters and buffers (positional tables) as the f16 checkpoint will hold them."""
     with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(p.half().float())
+        for p in list(module.parameters()) + list(module.buffers()):
+            if p.is_floating_point():
+                p.copy_(p.half().float())
 
 
 def whisper_fixture():
