@@ -3,7 +3,7 @@
 // float16, a weight split across two shards, a graph model.json, a scalar; the layout helpers; and the
 // refusals (missing shard, wrong shard size, unknown dtype/quantization, duplicate name, path escaping the
 // folder, bad JSON, rank 6). With LS_FACE_MODELS set (scripts/fetch-face-models), the three face-api
-// manifests are read too.
+// manifests are read too (else from scripts/fetch-face-models' default folder, when present).
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,9 +164,18 @@ static void layouts(void) {
 }
 
 static void face_models(void) {
-    const char *models = getenv("LS_FACE_MODELS");
-    if (!models || !*models) {
-        printf("note: LS_FACE_MODELS not set; the face-api manifests are not read\n");
+    // scripts/fetch-face-models' folder: LS_FACE_MODELS, else its default under the cache folder
+    char models[768], probe[1024];
+    const char *env = getenv("LS_FACE_MODELS"), *cache = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (env && *env)
+        snprintf(models, sizeof models, "%s", env);
+    else if (cache && *cache)
+        snprintf(models, sizeof models, "%s/latentsync/face-api", cache);
+    else
+        snprintf(models, sizeof models, "%s/.cache/latentsync/face-api", home ? home : "");
+    snprintf(probe, sizeof probe, "%s/ssd_mobilenetv1_model-weights_manifest.json", models);
+    if (access(probe, R_OK) != 0) {
+        printf("note: no face-api models in '%s'; their manifests are not read\n", models);
         return;
     }
     static const struct {
