@@ -215,6 +215,7 @@ static const struct backend_ops cuda_ops = {
     cuda_timestep_embedding, // timestep_embedding
     cuda_fill,               // fill
     cuda_destroy,            // destroy
+    nullptr,                 // pool2d: not on the GPU yet (face models run on the CPU); ops/ reports it
 };
 
 // --- device checks ---------------------------------------------------------------------------------------------
