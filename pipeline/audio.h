@@ -46,6 +46,8 @@ ls_status mel_plan_init(struct mel_plan **out);
 void mel_plan_free(struct mel_plan *p);
 ls_status mel_energies(const struct mel_plan *p, const float *x, size_t n, int64_t first, int64_t count, float *out);
 int64_t mel_frames(size_t n_samples); // floor(n / 160)
+// Mel energies of one 400-sample frame (not yet windowed: the plan applies the Hann window).
+void mel_frame_energies(const struct mel_plan *p, const float frame[MEL_N_FFT], float out[MEL_BANDS]);
 // log10(max(e, 1e-10)) in place.
 void mel_log10(float *e, size_t n);
 // max(L, max_all - 8), then (L + 4) / 4, in place.

@@ -66,29 +66,34 @@ static float reflect(const float *x, int64_t n, int64_t i) {
     return x[i];
 }
 
+void mel_frame_energies(const struct mel_plan *p, const float frame[MEL_N_FFT], float out[MEL_BANDS]) {
+    float power[MEL_BINS];
+    for (int k = 0; k < MEL_BINS; k++) {
+        float re = 0, im = 0;
+        for (int i = 0; i < MEL_N_FFT; i++) re += p->cos_basis[k][i] * frame[i], im += p->sin_basis[k][i] * frame[i];
+        power[k] = re * re + im * im;
+    }
+    for (int b = 0; b < MEL_BANDS; b++) {
+        const float *f = p->filters + b * MEL_BINS;
+        float acc = 0;
+        for (int k = 0; k < MEL_BINS; k++) acc += f[k] * power[k];
+        out[b] = acc;
+    }
+}
+
 ls_status mel_energies(const struct mel_plan *p, const float *x, size_t n, int64_t first, int64_t count, float *out) {
     if (first < 0 || count < 0 || first + count > mel_frames(n))
         return ls_fail(LS_ERR_INPUT, "mel: frames [%lld, %lld) of a %lld-frame signal", (long long)first,
                        (long long)(first + count), (long long)mel_frames(n));
     if (n < MEL_N_FFT / 2 + 1 && count > 0)
         return ls_fail(LS_ERR_INPUT, "mel: %zu samples are too few to reflect-pad a 400-sample window", n);
-    float frame[MEL_N_FFT], power[MEL_BINS];
+    float frame[MEL_N_FFT];
     for (int64_t t = 0; t < count; t++) {
         int64_t start = (first + t) * MEL_HOP - MEL_N_FFT / 2;
         if (start >= 0 && start + MEL_N_FFT <= (int64_t)n) memcpy(frame, x + start, sizeof frame);
         else
             for (int i = 0; i < MEL_N_FFT; i++) frame[i] = reflect(x, (int64_t)n, start + i);
-        for (int k = 0; k < MEL_BINS; k++) {
-            float re = 0, im = 0;
-            for (int i = 0; i < MEL_N_FFT; i++) re += p->cos_basis[k][i] * frame[i], im += p->sin_basis[k][i] * frame[i];
-            power[k] = re * re + im * im;
-        }
-        for (int b = 0; b < MEL_BANDS; b++) {
-            const float *f = p->filters + b * MEL_BINS;
-            float acc = 0;
-            for (int k = 0; k < MEL_BINS; k++) acc += f[k] * power[k];
-            out[t * MEL_BANDS + b] = acc;
-        }
+        mel_frame_energies(p, frame, out + t * MEL_BANDS);
     }
     return LS_OK;
 }
