@@ -78,6 +78,11 @@ ls_status op_frames_to_temporal(const tensor *out, const tensor *x, int64_t fram
 // (B*H*W, F, C) -> (B*F, C, H, W)
 ls_status op_temporal_to_frames(const tensor *out, const tensor *x, int64_t height, int64_t width);
 
+// Max/average pooling: x (B, C, H, W) -> out (B, C, Ho, Wo), Ho = conv_out_size(H, kernel_h, stride_h, pads, 1).
+// Each pad must be smaller than the kernel (every window holds at least one input element); padding is
+// ignored by max and not counted by average (runtime.h pool2d_params).
+ls_status op_pool2d(const tensor *out, const tensor *x, const struct pool2d_params *p);
+
 // Output shape helpers (used by models to allocate outputs).
 int64_t conv_out_size(int64_t in, int kernel, int stride, int pad_before, int pad_after, int dilation);
 

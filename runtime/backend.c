@@ -37,6 +37,7 @@ const char *op_kind_name(op_kind op) {
     static const char *const names[OP_COUNT] = {
         "linear", "conv2d",  "conv1d", "group_norm", "layer_norm", "softmax", "attention",          "unary",
         "binary", "axpby", "geglu",  "upsample2x", "copy",       "timestep_embedding", "fill",
+        "pool2d",
     };
     return (unsigned)op < OP_COUNT ? names[op] : "?";
 }
@@ -118,6 +119,10 @@ static ls_status plan_fill(void *c, const tensor *o, float v) {
     (void)c, (void)o, (void)v;
     return LS_OK;
 }
+static ls_status plan_pool2d(void *c, const tensor *o, const tensor *x, const struct pool2d_params *p) {
+    (void)c, (void)o, (void)x, (void)p;
+    return LS_OK;
+}
 
 static const struct backend_ops plan_ops = {
     .version = BACKEND_API_VERSION,
@@ -143,6 +148,7 @@ static const struct backend_ops plan_ops = {
     .copy = plan_2,
     .timestep_embedding = plan_timestep,
     .fill = plan_fill,
+    .pool2d = plan_pool2d,
 };
 
 static struct backend plan_backend = {.ops = &plan_ops, .ctx = NULL, .is_plan = 1};

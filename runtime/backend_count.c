@@ -116,6 +116,10 @@ static ls_status c_fill(void *ctx, const tensor *o, float v) {
     add(ctx, OP_FILL, 0, nbytes(o));
     return LS_OK;
 }
+static ls_status c_pool2d(void *ctx, const tensor *o, const tensor *x, const struct pool2d_params *p) {
+    add(ctx, OP_POOL2D, (double)tensor_n_elems(o) * p->kernel_h * p->kernel_w, nbytes(o) + nbytes(x));
+    return LS_OK;
+}
 static void c_destroy(void *ctx) { free(ctx); }
 
 static const struct backend_ops count_ops = {
@@ -142,6 +146,7 @@ static const struct backend_ops count_ops = {
     .copy = c_copy,
     .timestep_embedding = c_timestep,
     .fill = c_fill,
+    .pool2d = c_pool2d,
     .destroy = c_destroy,
 };
 

@@ -145,6 +145,7 @@ typedef enum op_kind {
     OP_COPY,
     OP_TIMESTEP_EMBEDDING,
     OP_FILL,
+    OP_POOL2D,
     OP_COUNT
 } op_kind;
 const char *op_kind_name(op_kind op);
@@ -176,6 +177,17 @@ struct timestep_params {
     bool flip_sin_to_cos; // [cos | sin] instead of [sin | cos]
     float freq_shift;     // exponent divisor is half - freq_shift
     float max_period;     // 10000
+};
+
+// Max or average pooling over KH x KW windows. Padding is never a value: max ignores it, average divides by
+// the number of in-bounds taps (TensorFlow's SAME pooling, PyTorch's count_include_pad=False). A ceil-mode
+// pooling is expressed with extra bottom/right padding.
+typedef enum pool_kind { POOL_MAX, POOL_AVG } pool_kind;
+struct pool2d_params {
+    pool_kind kind;
+    int kernel_h, kernel_w;
+    int stride_h, stride_w;
+    int pad_top, pad_bottom, pad_left, pad_right;
 };
 
 struct backend_ops {
@@ -213,6 +225,9 @@ struct backend_ops {
     ls_status (*timestep_embedding)(void *ctx, const tensor *out, const tensor *t, const struct timestep_params *p);
     ls_status (*fill)(void *ctx, const tensor *out, float value);
     void (*destroy)(void *ctx);
+    // (optional) NULL means unsupported, whatever `supports` says. Added after destroy: new entries go at
+    // the end so positional tables (the CUDA backend's C++) stay valid.
+    ls_status (*pool2d)(void *ctx, const tensor *out, const tensor *x, const struct pool2d_params *p);
 };
 
 struct backend {

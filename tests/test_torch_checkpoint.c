@@ -2,7 +2,8 @@
 // torch.save and against hostile files (tests/reference/make_torch_checkpoints.py): every tensor of every
 // good file is compared bit-exact with torch's own contiguous bytes (and with torch's f32/f16/bf16
 // conversions), with its storage offset, strides and storage sharing; scalars by dotted path; every bad
-// file must fail with its expected one-line message. Usage: test_torch_checkpoint DATA_DIR (tests/data).
+// file must fail with its expected one-line message; SHA-256 against FIPS vectors. Usage: test_torch_checkpoint
+// DATA_DIR (tests/data).
 #include <dirent.h>
 #include <ctype.h>
 
@@ -234,6 +235,9 @@ static const struct bad_case {
     {"shared_storage_dtypes.pt", LS_ERR_INPUT, "storage '0' is 48 bytes of f32 for tensor 'a' but 48 bytes of f16"},
     {"duplicate_names.pt", LS_ERR_INPUT, "tensor name 'a.b' appears twice"},
     {"shared_blowup.pt", LS_ERR_INPUT, "more than 262144 tensors"},
+    {"empty.pt", LS_ERR_INPUT, "file is empty"},
+    {"cd_offset.pt", LS_ERR_INPUT,
+     "central directory (offset 4000000000, 183 bytes) does not end before the end record"},
 };
 
 static void check_bad_files(void) {
@@ -273,6 +277,25 @@ static void check_bad_files(void) {
               "ok_reference.pt: one (3, 4) tensor");
         pt_close(f);
     }
+}
+
+// SHA-256 (sha256.c, the converter's source digest) against the FIPS 180-4 examples.
+static void check_sha256(void) {
+    struct sha256 s;
+    char hex[65];
+    sha256_init(&s);
+    sha256_final(&s, hex);
+    CHECK(!strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"), "sha256('') %s", hex);
+    sha256_init(&s);
+    sha256_update(&s, "abc", 3);
+    sha256_final(&s, hex);
+    CHECK(!strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"), "sha256(abc) %s", hex);
+    sha256_init(&s);
+    const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    for (size_t i = 0; i < strlen(m); i++)
+        sha256_update(&s, m + i, 1); // a byte at a time
+    sha256_final(&s, hex);
+    CHECK(!strcmp(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"), "sha256(448 bits) %s", hex);
 }
 
 // --- API details -------------------------------------------------------------------------------------------------
@@ -426,6 +449,7 @@ int main(int argc, char **argv) {
     check_bad_files();
     check_api();
     check_model_fixtures();
+    check_sha256();
     st_close(ex);
     return harness_exit();
 }

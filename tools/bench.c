@@ -90,7 +90,8 @@ static void bench_usage(FILE *f) {
                "  ops   GFLOP/s and GB/s of the kernels at the real UNet shapes, each beside OpenBLAS sgemm\n"
                "        (2048^3, same run) or the naive reference, as a ratio\n"
                "  unet  one stage2 UNet evaluation (full and DeepCache step) with random weights; --torch compares\n"
-               "        with the original PyTorch code in the same run (latentsync bench unet --help)\n");
+               "        with the original PyTorch code in the same run (latentsync bench unet --help)\n"
+               "  vae   VAE encode and decode per frame at --size 256|512; whisper  one 30 s window\n");
 }
 
 int cmd_bench(int argc, char **argv) {
@@ -99,7 +100,7 @@ int cmd_bench(int argc, char **argv) {
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     if (!strcmp(argv[1], "ops")) return bench_ops(argc, argv);
-    if (!strcmp(argv[1], "unet")) return bench_models(argc, argv);
+    if (!strcmp(argv[1], "unet") || !strcmp(argv[1], "vae") || !strcmp(argv[1], "whisper")) return bench_models(argc, argv);
     fprintf(stderr, "latentsync: bench: unknown target '%s'\n", argv[1]);
     bench_usage(stderr);
     return EXIT_USAGE;

@@ -91,6 +91,12 @@ static void print_line(const struct bench_options *o, const char *what, const ch
     fflush(stdout);
 }
 
+static bool batch_given(int argc, char **argv) {
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--batch")) return true;
+    return false;
+}
+
 static bool parse(int argc, char **argv, struct model_opts *m) {
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -233,6 +239,145 @@ static int bench_unet(struct model_opts *m) {
     return st ? cli_fail(st) : EXIT_OK;
 }
 
+// One model call timed best-of-repeat; fn runs it once.
+typedef ls_status (*model_call)(void *arg);
+static ls_status time_call(model_call fn, void *arg, struct backend *be, long repeat, double *best) {
+    *best = 1e30;
+    for (long r = 0; r < repeat; r++) {
+        double t0 = time_now_s();
+        LS_TRY(fn(arg));
+        LS_TRY(be->ops->sync(be->ctx));
+        double t = time_now_s() - t0;
+        *best = t < *best ? t : *best;
+    }
+    return LS_OK;
+}
+
+struct vae_call {
+    const struct vae *v;
+    arena *act;
+    tensor in, out;
+    bool encode;
+};
+
+static ls_status vae_run(void *arg) {
+    struct vae_call *c = arg;
+    return c->encode ? vae_encode(c->v, c->act, &c->in, &c->out) : vae_decode(c->v, c->act, &c->in, &c->out);
+}
+
+// The VAE at one frame of `size` px: encode (to moments) and decode, seconds per frame.
+static int bench_vae(struct model_opts *m) {
+    struct backend *be = NULL, *count = NULL;
+    struct vae v = {0};
+    struct op_counts counts;
+    ls_status st = backend_init_by_name(m->o.device, m->o.threads, &be);
+    double sgemm = 0;
+    if (!st && !strcmp(m->o.device, "cpu")) sgemm = sgemm_peak(m->o.threads);
+    struct vae_config cfg = vae_config_sd();
+    if (!st) st = vae_init_random(&v, &cfg, be, m->wdt, 7);
+    if (!st) st = backend_count_init(&count, &counts);
+    int64_t n = m->batch, s = m->size, l = s / 8;
+    char shape[64];
+    snprintf(shape, sizeof shape, "N%lld %lldx%lld", (long long)n, (long long)s, (long long)s);
+    for (int encode = 1; encode >= 0 && !st; encode--) {
+        size_t peak = 0;
+        st = encode ? vae_plan_encode(&v, n, s, s, &peak) : vae_plan_decode(&v, n, l, l, &peak);
+        arena act = {0};
+        struct vae_call c = {&v, &act, {0}, {0}, encode};
+        size_t io = (size_t)(n * 3 * s * s + n * 8 * l * l) * 4 + 4096;
+        if (!st) st = arena_init(&act, be, peak + io);
+        if (!st) st = arena_tensor(&act, &c.in, DTYPE_F32, 4, encode ? (int64_t[]){n, 3, s, s} : (int64_t[]){n, 4, l, l});
+        if (!st) st = arena_tensor(&act, &c.out, DTYPE_F32, 4, encode ? (int64_t[]){n, 8, l, l} : (int64_t[]){n, 3, s, s});
+        if (!st) st = fill_random(&c.in, 3, 1.0f);
+        // FLOPs on the counting backend (plan-sized arena over it)
+        arena ca;
+        double flops = 0;
+        if (!st) st = arena_init(&ca, count, 0);
+        if (!st) {
+            struct vae_call cc = c;
+            cc.act = &ca;
+            tensor_wrap(&cc.in, count, DTYPE_F32, 4, c.in.shape, NULL);
+            tensor_wrap(&cc.out, count, DTYPE_F32, 4, c.out.shape, NULL);
+            double before = op_counts_total_flops(&counts);
+            st = vae_run(&cc);
+            flops = op_counts_total_flops(&counts) - before;
+        }
+        double best = 0, torch_s = -1;
+        if (!st) st = time_call(vae_run, &c, be, m->repeat, &best);
+        if (!st && m->torch) {
+            char cmd[512];
+            snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tools/torch_ref.py %s --batch %lld --size %lld --threads %d "
+                     "--device %s", LS_SOURCE_DIR, encode ? "vae-encode" : "vae-decode", (long long)n, (long long)s,
+                     m->o.threads, m->o.device);
+            torch_s = run_torch(cmd);
+        }
+        if (!st) print_line(&m->o, encode ? "vae encode" : "vae decode", shape, best, flops, sgemm,
+                            (double)peak / (1 << 20), (double)v.store.n_bytes / (1 << 20), torch_s);
+        arena_free(&act);
+    }
+    vae_free(&v);
+    backend_free(count);
+    backend_free(be);
+    return st ? cli_fail(st) : EXIT_OK;
+}
+
+struct whisper_call {
+    const struct whisper *w;
+    arena *act;
+    tensor mel, out;
+};
+
+static ls_status whisper_run(void *arg) {
+    struct whisper_call *c = arg;
+    return whisper_forward(c->w, c->act, &c->mel, &c->out);
+}
+
+// Whisper tiny on one 30 s window (1 x 80 x 3000 -> 1500 x 5 x 384).
+static int bench_whisper(struct model_opts *m) {
+    struct backend *be = NULL, *count = NULL;
+    struct whisper w = {0};
+    struct op_counts counts;
+    ls_status st = backend_init_by_name(m->o.device, m->o.threads, &be);
+    double sgemm = 0;
+    if (!st && !strcmp(m->o.device, "cpu")) sgemm = sgemm_peak(m->o.threads);
+    struct whisper_config cfg = whisper_config_tiny();
+    if (!st) st = whisper_init_random(&w, &cfg, be, m->wdt, 9);
+    if (!st) st = backend_count_init(&count, &counts);
+    size_t peak = 0;
+    if (!st) st = whisper_plan(&w, 1, &peak);
+    arena act = {0};
+    struct whisper_call c = {&w, &act, {0}, {0}};
+    int64_t ms[3] = {1, cfg.n_mels, 2 * cfg.n_ctx}, os[4] = {1, cfg.n_ctx, cfg.n_layer + 1, cfg.n_state};
+    if (!st) st = arena_init(&act, be, peak + (size_t)(ms[1] * ms[2] + os[1] * os[2] * os[3]) * 4 + 4096);
+    if (!st) st = arena_tensor(&act, &c.mel, DTYPE_F32, 3, ms);
+    if (!st) st = arena_tensor(&act, &c.out, DTYPE_F32, 4, os);
+    if (!st) st = fill_random(&c.mel, 5, 1.0f);
+    double flops = 0, best = 0, torch_s = -1;
+    arena ca;
+    if (!st) st = arena_init(&ca, count, 0);
+    if (!st) {
+        struct whisper_call cc = {&w, &ca, {0}, {0}};
+        tensor_wrap(&cc.mel, count, DTYPE_F32, 3, ms, NULL);
+        tensor_wrap(&cc.out, count, DTYPE_F32, 4, os, NULL);
+        st = whisper_run(&cc);
+        flops = op_counts_total_flops(&counts);
+    }
+    if (!st) st = time_call(whisper_run, &c, be, m->repeat, &best);
+    if (!st && m->torch) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tools/torch_ref.py whisper --threads %d --device %s", LS_SOURCE_DIR,
+                 m->o.threads, m->o.device);
+        torch_s = run_torch(cmd);
+    }
+    if (!st) print_line(&m->o, "whisper 30 s window", "1x80x3000", best, flops, sgemm, (double)peak / (1 << 20),
+                        (double)w.store.n_bytes / (1 << 20), torch_s);
+    arena_free(&act);
+    whisper_free(&w);
+    backend_free(count);
+    backend_free(be);
+    return st ? cli_fail(st) : EXIT_OK;
+}
+
 int bench_models(int argc, char **argv) {
     struct model_opts m = {.o = {.device = "cpu", .threads = cpu_count(), .min_seconds = 1.0}, .frames = 16,
                            .latent = 32, .batch = 2, .repeat = 2, .size = 256, .seconds_audio = 30, .wdt = DTYPE_F32};
@@ -241,12 +386,19 @@ int bench_models(int argc, char **argv) {
                "                             [--repeat 2] [--device cpu|cuda] [--threads N] [--json] [--torch] [--trace FILE]\n"
                "  full and DeepCache-cached UNet evaluations of the stage2 architecture with random weights (best of\n"
                "  --repeat runs); --torch also times the original PyTorch UNet on the same shapes after a warm-up\n"
-               "  (tools/torch_ref.py; needs Debian python3-torch and the sources named in tests/reference/env.sh)\n");
+               "  (tools/torch_ref.py; needs Debian python3-torch and the sources named in tests/reference/env.sh)\n"
+               "       latentsync bench vae [--size 256|512] [--batch 1] [...]   encode and decode, seconds per call\n"
+               "       latentsync bench whisper [...]                           one 30 s window of Whisper tiny\n");
         return EXIT_OK;
     }
     if (!parse(argc, argv, &m)) return EXIT_USAGE;
     openblas_set_num_threads(1);
     if (!strcmp(argv[1], "unet")) return bench_unet(&m);
+    if (!strcmp(argv[1], "vae")) {
+        if (m.batch == 2 && !batch_given(argc, argv)) m.batch = 1;
+        return bench_vae(&m);
+    }
+    if (!strcmp(argv[1], "whisper")) return bench_whisper(&m);
     fprintf(stderr, "latentsync: bench: unknown target '%s'\n", argv[1]);
     return EXIT_USAGE;
 }

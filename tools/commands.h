@@ -15,6 +15,7 @@ struct command {
 
 int cmd_bench(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 // Prints "latentsync: <message>" for a failed status and maps it to an exit code.
 int cli_fail(ls_status s);

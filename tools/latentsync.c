@@ -6,6 +6,7 @@
 #include "commands.h"
 
 static const struct command commands[] = {
+    {"eval", "run one component on named tensors: eval whisper|vae-encode|vae-decode|unet|denoise", cmd_eval},
     {"inspect", "list a safetensors file's tensors, totals and metadata", cmd_inspect},
     {"bench", "measure kernels and models: bench ops|unet [--device D] [--json]", cmd_bench},
 };

@@ -2,7 +2,8 @@
 // (torch.save with torch >= 1.6): a validating zip reader, a restricted pickle machine that knows only the
 // globals a state dict needs (it never runs code), and the extraction of named tensors — views into the
 // mmap'd file, with their storage offsets and strides — and of plain scalars (`global_step`, Whisper's
-// `dims`). Depends on runtime/ only.
+// `dims`); Whisper's dims read, derived and checked; SHA-256 for source digests. Depends on runtime/ only.
+// (The TensorFlow.js reader of the face models has its own header, tfjs.h.)
 //
 // Usage sketch:
 //     pt_file *f;
@@ -127,6 +128,18 @@ const pt_value *pt_dict_get(const pt_value *dict, const char *key); // str keys;
 ls_status pt_get_int(const pt_file *f, const char *dotted, int64_t *out);
 ls_status pt_get_float(const pt_file *f, const char *dotted, double *out);
 ls_status pt_get_str(const pt_file *f, const char *dotted, const char **out);
+
+// --- SHA-256 (sha256.c) ---------------------------------------------------------------------------------------
+
+struct sha256 {
+    uint32_t h[8];
+    uint64_t n_bytes;
+    uint8_t buf[64];
+    size_t used;
+};
+void sha256_init(struct sha256 *s);
+void sha256_update(struct sha256 *s, const void *data, size_t n);
+void sha256_final(struct sha256 *s, char hex[65]); // lower-case hex digest, NUL-terminated
 
 // --- model configuration from the weights -------------------------------------------------------------------
 // Named tensor shapes from any file (a checkpoint here; a safetensors file through the same two fields), so

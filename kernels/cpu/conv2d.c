@@ -2,7 +2,11 @@
 // B packer one KC x NR micro-panel at a time (no unfolded input buffer at all); C = weights (Co x Ci*KH*KW)
 // times patches (Ci*KH*KW x pixels of every image), so 1x1 convs are plain GEMMs and small spatial sizes
 // still give long GEMM rows (columns run across images). Depthwise (one input channel per group): direct
-// loops. Variants and figures: see gemm.c. Tested by tests/ops/test_conv2d.c.
+// loops over planes, variants:
+//   1. per output pixel, every tap bounds-checked: face-api SSD's 13 depthwise layers 148 ms per 512² input
+//   2. per output row and tap, the in-image span found once, inner loop vectorised: 32 ms on the same
+//      (2 shared cores, AVX-512 build)
+// GEMM variants and figures: see gemm.c. Tested by tests/ops/test_conv2d.c.
 #include <string.h>
 
 #include "cpu-impl.h"
@@ -71,6 +75,34 @@ struct depthwise_job {
     const struct conv2d_params *p;
 };
 
+// One depthwise plane: per output row, each kernel tap is applied to the span of the row where it stays
+// inside the image (bounds found once per row and tap, the inner loop vectorises); taps are summed in
+// (ky, kx) order starting from 0, as the per-pixel loop it replaced did.
+static void depthwise_plane(const float *src, float *dst, const float *wf, int64_t h, int64_t wd, int64_t ho,
+                            int64_t wo, int kh, int kw, const struct conv2d_params *p) {
+    int64_t sw = p->stride_w;
+    for (int64_t oy = 0; oy < ho; oy++) {
+        float *d = dst + oy * wo;
+        for (int64_t ox = 0; ox < wo; ox++) d[ox] = 0.0f;
+        for (int ky = 0; ky < kh; ky++) {
+            int64_t iy = oy * p->stride_h - p->pad_top + (int64_t)ky * p->dilation_h;
+            if (iy < 0 || iy >= h) continue;
+            const float *row = src + iy * wd;
+            for (int kx = 0; kx < kw; kx++) {
+                float wv = wf[ky * kw + kx];
+                int64_t off = (int64_t)kx * p->dilation_w - p->pad_left; // input column = ox * sw + off
+                int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+                int64_t hi = wd - 1 - off >= 0 ? (wd - 1 - off) / sw + 1 : 0;
+                if (hi > wo) hi = wo;
+                if (sw == 1)
+                    for (int64_t ox = lo; ox < hi; ox++) d[ox] += wv * row[ox + off];
+                else
+                    for (int64_t ox = lo; ox < hi; ox++) d[ox] += wv * row[ox * sw + off];
+            }
+        }
+    }
+}
+
 static void depthwise_range(void *arg, int64_t begin, int64_t end, int thread) {
     const struct depthwise_job *job = arg;
     const tensor *out = job->out, *x = job->x, *w = job->w;
@@ -86,20 +118,8 @@ static void depthwise_range(void *arg, int64_t begin, int64_t end, int thread) {
         float b = job->bias ? ((const float *)job->bias->data)[oc] : 0.0f;
         const float *src = (const float *)x->data + (n * ci + ic) * h * wd;
         float *dst = (float *)out->data + (n * co + oc) * ho * wo;
-        for (int64_t oy = 0; oy < ho; oy++) {
-            for (int64_t ox = 0; ox < wo; ox++) {
-                float acc = 0.0f;
-                for (int ky = 0; ky < kh; ky++) {
-                    int64_t iy = oy * p->stride_h - p->pad_top + (int64_t)ky * p->dilation_h;
-                    if (iy < 0 || iy >= h) continue;
-                    for (int kx = 0; kx < kw; kx++) {
-                        int64_t ix = ox * p->stride_w - p->pad_left + (int64_t)kx * p->dilation_w;
-                        if (ix >= 0 && ix < wd) acc += src[iy * wd + ix] * wf[ky * kw + kx];
-                    }
-                }
-                dst[oy * wo + ox] = acc * scale + b;
-            }
-        }
+        depthwise_plane(src, dst, wf, h, wd, ho, wo, kh, kw, p);
+        for (int64_t i = 0; i < ho * wo; i++) dst[i] = dst[i] * scale + b;
     }
 }
 

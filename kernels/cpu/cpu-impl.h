@@ -114,6 +114,7 @@ ls_status cpu_fill(void *ctx, const tensor *out, float value);
 ls_status cpu_upsample2x(void *ctx, const tensor *out, const tensor *x);
 ls_status cpu_copy(void *ctx, const tensor *out, const tensor *x);
 ls_status cpu_timestep_embedding(void *ctx, const tensor *out, const tensor *t, const struct timestep_params *p);
+ls_status cpu_pool2d(void *ctx, const tensor *out, const tensor *x, const struct pool2d_params *p);
 
 // Splits [0, n) into pool tasks of `grain` items: fn(arg, begin, end, thread).
 typedef void (*cpu_range_fn)(void *arg, int64_t begin, int64_t end, int thread);

@@ -75,6 +75,7 @@ static const struct backend_ops cpu_ops = {
     .copy = cpu_copy,
     .timestep_embedding = cpu_timestep_embedding,
     .fill = cpu_fill,
+    .pool2d = cpu_pool2d,
     .destroy = cpu_destroy,
 };
 

@@ -27,6 +27,7 @@ void ref_binary(const tensor *out, const tensor *a, const tensor *b, binary_op o
 void ref_axpby(const tensor *out, float alpha, const tensor *x, float beta, const tensor *y);
 void ref_upsample2x(const tensor *out, const tensor *x);
 void ref_copy(const tensor *out, const tensor *x); // out any float dtype, rounding as the dtype does
+void ref_pool2d(const tensor *out, const tensor *x, const struct pool2d_params *p);
 void ref_timestep_embedding(const tensor *out, const tensor *t, const struct timestep_params *p);
 
 #endif

@@ -57,14 +57,13 @@ int main(int argc, char **argv) {
     if (argc < 3) return fprintf(stderr, "usage: test_unet DATA_DIR WEIGHTS\n"), 2;
     struct backend *cpu;
     LS_ASSERT(backend_cpu_init(&cpu, 2) == LS_OK);
-    st_file *wf = NULL, *io = open_fixture(argv[1], "models/unet_io.safetensors");
+    struct model_file mf;
+    st_file *io = open_fixture(argv[1], "models/unet_io.safetensors");
     st_file *dio = open_fixture(argv[1], "models/denoise_io.safetensors");
-    if (st_open(&wf, argv[2]) != LS_OK) return fprintf(stderr, "FAIL: %s\n", ls_error()), 1;
+    if (model_file_open(&mf, argv[2], (const char *[]){"state_dict.", "", NULL}) != LS_OK) return fprintf(stderr, "FAIL: %s\n", ls_error()), 1;
     if (!io || !dio) return 1;
-    struct weight_source src;
-    weight_source_safetensors(&src, wf);
     struct unet u;
-    CHECK_OK(unet_load(&u, &src, cpu, 8));
+    CHECK_OK(unet_load(&u, &mf.src, cpu, 8));
     const struct unet_config *c = &u.config;
     CHECK(c->in_channels == 13 && c->out_channels == 4 && c->n_levels == 4 && c->layers == 2 && c->cross_dim == 24 &&
               c->motion && c->attention[0] && !c->attention[3] && c->pe_len == 24,
@@ -73,7 +72,7 @@ int main(int argc, char **argv) {
     one_evaluation(&u, io, cpu);
     denoise_loop(&u, dio, cpu);
     unet_free(&u);
-    st_close(wf), st_close(io), st_close(dio);
+    model_file_close(&mf), st_close(io), st_close(dio);
     backend_free(cpu);
     return harness_exit();
 }

@@ -8,13 +8,12 @@ int main(int argc, char **argv) {
     if (argc < 3) return fprintf(stderr, "usage: test_whisper DATA_DIR WEIGHTS\n"), 2;
     struct backend *cpu;
     LS_ASSERT(backend_cpu_init(&cpu, 2) == LS_OK);
-    st_file *wf = NULL, *io = open_fixture(argv[1], "models/whisper_io.safetensors");
-    if (st_open(&wf, argv[2]) != LS_OK) return fprintf(stderr, "FAIL: %s\n", ls_error()), 1;
+    struct model_file mf;
+    st_file *io = open_fixture(argv[1], "models/whisper_io.safetensors");
+    if (model_file_open(&mf, argv[2], (const char *[]){"model_state_dict.", "", NULL}) != LS_OK) return fprintf(stderr, "FAIL: %s\n", ls_error()), 1;
     if (!io) return 1;
-    struct weight_source src;
-    weight_source_safetensors(&src, wf);
     struct whisper w;
-    CHECK_OK(whisper_load(&w, &src, cpu));
+    CHECK_OK(whisper_load(&w, &mf.src, cpu));
     const struct whisper_config *c = &w.config;
     CHECK(c->n_mels == 80 && c->n_state == 128 && c->n_head == 2 && c->n_layer == 2 && c->n_ctx == 50,
           "dims from the weights: %d %d %d %d %d", c->n_mels, c->n_state, c->n_head, c->n_layer, c->n_ctx);
@@ -33,7 +32,7 @@ int main(int argc, char **argv) {
     free(mel.data), free(ref.data);
     arena_free(&act);
     whisper_free(&w);
-    st_close(wf), st_close(io);
+    model_file_close(&mf), st_close(io);
     backend_free(cpu);
     return harness_exit();
 }

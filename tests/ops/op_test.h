@@ -132,4 +132,28 @@ static inline bool check_output(const char *name, struct backend *be, const tens
     return ok && guard_ok;
 }
 
+// --- activation dtypes -----------------------------------------------------------------------------------------
+// Every case runs in f32 on every backend (the cases above); backends that also take f16 activations (CUDA)
+// run the f16 suite (test_f16.c), whose inputs are f16 host tensors, so the reference sees exactly the values
+// the backend sees and the bound only has to cover the backend's own arithmetic and its output rounding.
+
+// Whether be runs op with activations (output) in act and weights in w (DTYPE_COUNT: no weight).
+static inline bool backend_runs(struct backend *be, op_kind op, dtype act, dtype w) {
+    return be->ops->supports(be->ctx, op, act, w);
+}
+
+// A host copy of t converted element by element to dt (f32/f16/bf16), rounding as dt does (i8 weights are
+// dequantized first, q * scale). Free with host_free.
+static inline tensor host_convert(struct test_backends *tb, const tensor *t, dtype dt) {
+    tensor c = host_tensor(tb->cpu, dt, t->n_dims, t->shape);
+    for (int64_t i = 0; i < tensor_n_elems(&c); i++) ref_set(&c, i, ref_get(t, i));
+    return c;
+}
+
+// f16 outputs computed in fp32 from f16 inputs (STYLE 8.2): rounding to f16 is at most 2^-11 ~ 4.9e-4
+// relative, so rtol is two f16 epsilons (2e-3, a quarter of it used by the rounding); atol covers f16
+// subnormals and, given per op, fp32 accumulation error on outputs near zero; nmse 1e-6 (rounding alone
+// gives ~8e-8).
+static inline struct tolerance tol_f16(double atol) { return (struct tolerance){atol, 2e-3, 1e-6}; }
+
 #endif

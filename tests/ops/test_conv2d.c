@@ -85,6 +85,9 @@ int main(void) {
         {2, 16, 13, 11, 16, 3, 3, params(1, 1, 1, 1, 1, 1, 16)}, // depthwise
         {1, 8, 14, 14, 16, 3, 3, params(2, 1, 1, 1, 1, 1, 8)},   // depthwise, multiplier 2, stride 2
         {2, 64, 34, 33, 70, 3, 3, params(1, 1, 1, 1, 1, 1, 1)},
+        {1, 12, 16, 16, 12, 3, 3, params(2, 0, 1, 0, 1, 1, 12)},  // depthwise, TF SAME stride 2 (face-api SSD)
+        {1, 6, 11, 9, 6, 3, 3, params(1, 2, 2, 2, 2, 2, 6)},      // depthwise, dilation 2
+        {2, 4, 10, 13, 4, 5, 5, params(3, 2, 1, 0, 2, 1, 4)},     // depthwise 5x5, stride 3, uneven padding
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&tb, &r, &cases[i], DTYPE_F32);
     run_case(&tb, &r, &cases[2], DTYPE_F16);

@@ -383,6 +383,10 @@ def make_bad():
     bad["local_header_offset.pt"] = build_zip(torch_layout(good_pickle, {"0": f32_12}), offsets={1: 3})
     bad["compressed.pt"] = build_zip(torch_layout(good_pickle, {"0": f32_12}), methods={0: 8})
     bad["not_a_zip.pt"] = b"this is not a checkpoint\n" * 4
+    bad["empty.pt"] = b""
+    cd_lies = bytearray(build_zip(torch_layout(good_pickle, {"0": f32_12}), zip64_record=False))
+    struct.pack_into("<I", cd_lies, len(cd_lies) - 6, 4000000000)  # the end record's central directory offset
+    bad["cd_offset.pt"] = bytes(cd_lies)
     crc_bad = bytearray(good)
     at = crc_bad.find(b"storage")
     crc_bad[at] = ord("S")

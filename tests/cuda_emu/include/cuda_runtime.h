@@ -1,0 +1,2 @@
+// cuda_runtime.h — stands in for the CUDA header of that name in the emulated build (tests/cuda_emu).
+#include "../emu_cuda.h"
