@@ -38,8 +38,8 @@ void audio_chunk_rows(int64_t frame, int64_t rows, int64_t idx[AUDIO_CHUNK_ROWS]
     }
 }
 
-ls_status audio_chunk_build(const float *features, int64_t first_row, int64_t n_rows, int64_t rows, int levels,
-                            int dim, int64_t frame, float *out) {
+ls_status audio_chunk_build(const float *features, int64_t first_row, int64_t n_rows, int64_t rows, int levels, int dim,
+                            int64_t frame, float *out) {
     if (rows <= 0 || levels <= 0 || dim <= 0)
         return ls_fail(LS_ERR_SHAPE, "audio chunk: features (%lld, %d, %d) are empty", (long long)rows, levels, dim);
     if (frame < 0 || frame >= audio_chunk_count(rows))

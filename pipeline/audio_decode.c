@@ -20,10 +20,10 @@
 #define MAX_BAD_PACKETS 100 // undecodable packets tolerated before a stream that is mostly bad fails
 
 // For library calls that should not fail on any input: the av error string, the expression and file:line.
-#define AV_TRY(r, expr)                                                                                         \
-    do {                                                                                                        \
-        int av_try_err_ = (expr);                                                                               \
-        if (av_try_err_ < 0) return av_fail((r), av_try_err_, #expr " at " __FILE__);                         \
+#define AV_TRY(r, expr)                                                                                                \
+    do {                                                                                                               \
+        int av_try_err_ = (expr);                                                                                      \
+        if (av_try_err_ < 0) return av_fail((r), av_try_err_, #expr " at " __FILE__);                                  \
     } while (0)
 
 struct audio_reader {
@@ -80,8 +80,9 @@ static ls_status open_streams(struct audio_reader *r) {
     if (S_ISREG(sb.st_mode) && sb.st_size == 0) return ls_fail(LS_ERR_INPUT, "%s: empty file (0 bytes)", path);
     int err = avformat_open_input(&r->fmt, path, NULL, NULL);
     if (err == AVERROR(EACCES)) return ls_fail(LS_ERR_IO, "%s: permission denied", path);
-    if (err < 0) return av_fail(r, err, "not a media file");
-    if ((err = avformat_find_stream_info(r->fmt, NULL)) < 0) return av_fail(r, err, "not a media file (no stream info)");
+    if (err < 0) return av_fail(r, err, "not a media file, or corrupt");
+    if ((err = avformat_find_stream_info(r->fmt, NULL)) < 0)
+        return av_fail(r, err, "not a media file, or corrupt (no stream info)");
     const AVCodec *codec = NULL;
     r->stream = av_find_best_stream(r->fmt, AVMEDIA_TYPE_AUDIO, -1, -1, &codec, 0);
     if (r->stream == AVERROR_STREAM_NOT_FOUND) return ls_fail(LS_ERR_INPUT, "%s: no audio stream", path);
@@ -90,7 +91,8 @@ static ls_status open_streams(struct audio_reader *r) {
         for (unsigned i = 0; i < r->fmt->nb_streams && !d; i++)
             if (r->fmt->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_AUDIO)
                 d = avcodec_descriptor_get(r->fmt->streams[i]->codecpar->codec_id);
-        return ls_fail(LS_ERR_UNSUPPORTED, "%s: no decoder for the audio stream (codec %s)", path, d ? d->name : "unknown");
+        return ls_fail(LS_ERR_UNSUPPORTED, "%s: no decoder for the audio stream (codec %s)", path,
+                       d ? d->name : "unknown");
     }
     for (unsigned i = 0; i < r->fmt->nb_streams; i++) // demux only the audio stream we decode
         r->fmt->streams[i]->discard = (int)i == r->stream ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
@@ -149,8 +151,10 @@ static ls_status append_converted(struct audio_reader *r, const uint8_t **in, in
 // without channel order gets the default for its channel count, as the ffmpeg CLI guesses it.
 static ls_status setup_resampler(struct audio_reader *r, const AVFrame *f) {
     AVChannelLayout layout = {0};
-    if (f->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC) av_channel_layout_default(&layout, f->ch_layout.nb_channels);
-    else AV_TRY(r, av_channel_layout_copy(&layout, &f->ch_layout));
+    if (f->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC)
+        av_channel_layout_default(&layout, f->ch_layout.nb_channels);
+    else
+        AV_TRY(r, av_channel_layout_copy(&layout, &f->ch_layout));
     if (r->swr && r->in_rate == f->sample_rate && r->in_format == f->format &&
         !av_channel_layout_compare(&layout, &r->in_layout)) {
         av_channel_layout_uninit(&layout);
@@ -158,7 +162,8 @@ static ls_status setup_resampler(struct audio_reader *r, const AVFrame *f) {
     }
     ls_status st = LS_OK;
     if (f->sample_rate <= 0 || f->sample_rate > 1000000 || layout.nb_channels <= 0 || layout.nb_channels > 64)
-        st = ls_fail(LS_ERR_INPUT, "%s: corrupt audio: %d Hz, %d channels", r->path, f->sample_rate, layout.nb_channels);
+        st =
+            ls_fail(LS_ERR_INPUT, "%s: corrupt audio: %d Hz, %d channels", r->path, f->sample_rate, layout.nb_channels);
     if (!st && r->swr) st = append_converted(r, NULL, 0); // the old format's tail, then a new resampler
     if (!st) {
         swr_free(&r->swr);
@@ -239,7 +244,8 @@ ls_status audio_reader_read(struct audio_reader *r, float *samples, size_t max, 
         }
         size_t take = r->n_pending - r->at_pending;
         if (take > max - *got) take = max - *got;
-        for (size_t i = 0; i < take; i++) samples[*got + i] = (float)r->pending[r->at_pending + i] / 32768.0f;
+        for (size_t i = 0; i < take; i++)
+            samples[*got + i] = (float)r->pending[r->at_pending + i] / 32768.0f;
         r->at_pending += take;
         *got += take;
     }

@@ -48,7 +48,8 @@ ls_status mel_plan_init(struct mel_plan **out) {
         float a = (float)n * (float)(2.0 * M_PI / MEL_N_FFT);
         p->window[n] = cosf(a) * -0.5f + 0.5f;
     }
-    for (int k = 0; k < FFT_N; k++) p->tw[k] = (cpx){cos(2.0 * M_PI * k / FFT_N), -sin(2.0 * M_PI * k / FFT_N)};
+    for (int k = 0; k < FFT_N; k++)
+        p->tw[k] = (cpx){cos(2.0 * M_PI * k / FFT_N), -sin(2.0 * M_PI * k / FFT_N)};
     for (int k = 0; k <= FFT_N; k++)
         p->split[k] = (cpx){cos(2.0 * M_PI * k / MEL_N_FFT), -sin(2.0 * M_PI * k / MEL_N_FFT)};
     memcpy(p->factors, fft_factors, sizeof p->factors);
@@ -56,8 +57,10 @@ ls_status mel_plan_init(struct mel_plan **out) {
     for (int b = 0; b < MEL_BANDS; b++) {
         const float *f = p->filters + b * MEL_BINS;
         int lo = 0, hi = MEL_BINS;
-        while (lo < MEL_BINS && f[lo] == 0.0f) lo++;
-        while (hi > lo && f[hi - 1] == 0.0f) hi--;
+        while (lo < MEL_BINS && f[lo] == 0.0f)
+            lo++;
+        while (hi > lo && f[hi - 1] == 0.0f)
+            hi--;
         p->band_lo[b] = lo, p->band_hi[b] = hi;
     }
     *out = p;
@@ -78,8 +81,12 @@ typedef struct cvec {
 } cvec;
 
 #define FOR_LANES for (int l = 0; l < LANES; l++)
-static inline void vadd(cvec *r, const cvec *a, const cvec *b) { FOR_LANES r->re[l] = a->re[l] + b->re[l], r->im[l] = a->im[l] + b->im[l]; }
-static inline void vsub(cvec *r, const cvec *a, const cvec *b) { FOR_LANES r->re[l] = a->re[l] - b->re[l], r->im[l] = a->im[l] - b->im[l]; }
+static inline void vadd(cvec *r, const cvec *a, const cvec *b) {
+    FOR_LANES r->re[l] = a->re[l] + b->re[l], r->im[l] = a->im[l] + b->im[l];
+}
+static inline void vsub(cvec *r, const cvec *a, const cvec *b) {
+    FOR_LANES r->re[l] = a->re[l] - b->re[l], r->im[l] = a->im[l] - b->im[l];
+}
 static inline void vmul_minus_i(cvec *r, const cvec *a) { // -i * a (r may be a)
     FOR_LANES {
         double re = a->im[l], im = -a->re[l];
@@ -131,16 +138,20 @@ static inline void butterfly(cvec *a, int radix) {
 static void fft_level(const struct mel_plan *p, cvec *out, const cvec *in, int n, int stride, int level) {
     int radix = p->factors[level], m = n / radix;
     if (m == 1)
-        for (int j = 0; j < radix; j++) out[j] = in[j * stride];
+        for (int j = 0; j < radix; j++)
+            out[j] = in[j * stride];
     else
-        for (int j = 0; j < radix; j++) fft_level(p, out + j * m, in + j * stride, m, stride * radix, level + 1);
+        for (int j = 0; j < radix; j++)
+            fft_level(p, out + j * m, in + j * stride, m, stride * radix, level + 1);
     int step = FFT_N / n;
     for (int k = 0; k < m; k++) {
         cvec t[MAX_RADIX];
         t[0] = out[k];
-        for (int j = 1; j < radix; j++) vmul(&t[j], &out[j * m + k], p->tw[j * k * step]);
+        for (int j = 1; j < radix; j++)
+            vmul(&t[j], &out[j * m + k], p->tw[j * k * step]);
         butterfly(t, radix);
-        for (int q = 0; q < radix; q++) out[q * m + k] = t[q];
+        for (int q = 0; q < radix; q++)
+            out[q * m + k] = t[q];
     }
 }
 
@@ -148,7 +159,8 @@ static void fft_level(const struct mel_plan *p, cvec *out, const cvec *in, int n
 static void mel_batch(const struct mel_plan *p, const float *const frames[LANES], float *out[LANES]) {
     cvec z[FFT_N], Z[FFT_N];
     for (int n = 0; n < FFT_N; n++)
-        FOR_LANES z[n].re[l] = p->window[2 * n] * frames[l][2 * n], z[n].im[l] = p->window[2 * n + 1] * frames[l][2 * n + 1];
+        FOR_LANES z[n].re[l] = p->window[2 * n] * frames[l][2 * n],
+                  z[n].im[l] = p->window[2 * n + 1] * frames[l][2 * n + 1];
     fft_level(p, Z, z, FFT_N, 1, 0);
     static_assert(sizeof(cvec) * FFT_N >= sizeof(double) * LANES * MEL_BINS, "power fits in z");
     double(*power)[LANES] = (double(*)[LANES])(void *)z; // z is free again
@@ -167,7 +179,8 @@ static void mel_batch(const struct mel_plan *p, const float *const frames[LANES]
     for (int b = 0; b < MEL_BANDS; b++) {
         const float *f = p->filters + b * MEL_BINS;
         double acc[LANES] = {0};
-        for (int k = p->band_lo[b]; k < p->band_hi[b]; k++) FOR_LANES acc[l] += (double)f[k] * power[k][l];
+        for (int k = p->band_lo[b]; k < p->band_hi[b]; k++)
+            FOR_LANES acc[l] += (double)f[k] * power[k][l];
         FOR_LANES out[l][b] = (float)acc[l];
     }
 }
@@ -211,8 +224,10 @@ ls_status mel_energies(const struct mel_plan *p, const float *seg, int64_t seg_f
             }
             for (int i = 0; i < MEL_N_FFT; i++) { // reflect without repeating the edge: x[-k] = x[k]
                 int64_t j = start + i;
-                if (j < 0) j = -j;
-                else if (j >= n_samples) j = 2 * (n_samples - 1) - j;
+                if (j < 0)
+                    j = -j;
+                else if (j >= n_samples)
+                    j = 2 * (n_samples - 1) - j;
                 frames[l][i] = seg[j - seg_first];
             }
             in[l] = frames[l];
@@ -236,6 +251,7 @@ ls_status mel_log_spectrogram(const struct mel_plan *p, const float *x, int64_t 
                 log_max = l > log_max ? l : log_max;
             }
     }
-    for (int64_t i = 0; i < n_frames * MEL_BANDS; i++) out[i] = mel_normalise(out[i], log_max);
+    for (int64_t i = 0; i < n_frames * MEL_BANDS; i++)
+        out[i] = mel_normalise(out[i], log_max);
     return LS_OK;
 }

@@ -14,7 +14,8 @@ static double mel_to_hz(double m) { return m < 15.0 ? 200.0 * m / 3.0 : 1000.0 *
 void mel_filters(float filters[MEL_BANDS * MEL_BINS]) {
     // 82 band edges equally spaced in mel from 0 to mel(8000 Hz) = 45.2456...
     double edges[MEL_BANDS + 2], top = hz_to_mel(AUDIO_RATE / 2.0);
-    for (int i = 0; i < MEL_BANDS + 2; i++) edges[i] = mel_to_hz(top * i / (MEL_BANDS + 1));
+    for (int i = 0; i < MEL_BANDS + 2; i++)
+        edges[i] = mel_to_hz(top * i / (MEL_BANDS + 1));
     for (int i = 0; i < MEL_BANDS; i++) {
         double enorm = 2.0 / (edges[i + 2] - edges[i]); // Slaney area normalisation
         for (int k = 0; k < MEL_BINS; k++) {

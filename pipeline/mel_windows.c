@@ -27,7 +27,7 @@ struct mel_windows {
     int64_t buf_first, buf_len, buf_cap;
     int64_t n_read; // samples read in this pass
     bool eof;
-    float *energies; // (MEL_WINDOW_FRAMES, MEL_BANDS), frame-major
+    float *energies;          // (MEL_WINDOW_FRAMES, MEL_BANDS), frame-major
     bool first_window_cached; // pass 1 left window 0's energies in `energies`
     int64_t seek;             // pass 2: first frame of the next window
     int pass;
@@ -95,7 +95,7 @@ static ls_status block(struct mel_windows *w, int64_t first, int64_t *count) {
                            AUDIO_MIN_SAMPLES);
         n_frames = mel_frames(n_samples);
     } else {
-        n_frames = first + want; // every sample of these frames is read, and more follow
+        n_frames = first + want;                   // every sample of these frames is read, and more follow
         n_samples = w->buf_first + w->buf_len + 1; // a lower bound on the length: reflection never needed
     }
     *count = n_frames - first < want ? n_frames - first : want;
@@ -126,7 +126,8 @@ ls_status mel_windows_init(struct mel_windows **out, const struct mel_plan *p, s
         int64_t count;
         st = block(w, first, &count);
         if (st || count == 0) break;
-        for (int64_t i = 0; i < count * MEL_BANDS; i++) e_max = w->energies[i] > e_max ? w->energies[i] : e_max;
+        for (int64_t i = 0; i < count * MEL_BANDS; i++)
+            e_max = w->energies[i] > e_max ? w->energies[i] : e_max;
         first += count;
     }
     if (st) {
@@ -160,15 +161,20 @@ ls_status mel_windows_next(struct mel_windows *w, float *window, int64_t *n_real
             restart(w);
         }
         LS_TRY(block(w, w->seek, &count));
-        int64_t expect = w->info.n_frames - w->seek < MEL_WINDOW_FRAMES ? w->info.n_frames - w->seek : MEL_WINDOW_FRAMES;
+        int64_t expect =
+            w->info.n_frames - w->seek < MEL_WINDOW_FRAMES ? w->info.n_frames - w->seek : MEL_WINDOW_FRAMES;
         if (count != expect)
-            return ls_fail(LS_ERR_INPUT, "%s: changed between the two decoding passes (window at frame %lld: %lld "
-                           "frames, expected %lld)", w->src.name, (long long)w->seek, (long long)count, (long long)expect);
+            return ls_fail(LS_ERR_INPUT,
+                           "%s: changed between the two decoding passes (window at frame %lld: %lld "
+                           "frames, expected %lld)",
+                           w->src.name, (long long)w->seek, (long long)count, (long long)expect);
     }
     for (int b = 0; b < MEL_BANDS; b++) {
         float *row = window + (size_t)b * MEL_WINDOW_FRAMES;
-        for (int64_t t = 0; t < count; t++) row[t] = mel_normalise(mel_log(w->energies[t * MEL_BANDS + b]), w->info.log_max);
-        for (int64_t t = count; t < MEL_WINDOW_FRAMES; t++) row[t] = 0.0f; // pad_or_trim: 0.0 after normalising
+        for (int64_t t = 0; t < count; t++)
+            row[t] = mel_normalise(mel_log(w->energies[t * MEL_BANDS + b]), w->info.log_max);
+        for (int64_t t = count; t < MEL_WINDOW_FRAMES; t++)
+            row[t] = 0.0f; // pad_or_trim: 0.0 after normalising
     }
     w->seek += MEL_WINDOW_FRAMES;
     *n_real = count;

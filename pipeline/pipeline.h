@@ -24,14 +24,14 @@
 
 #include "runtime.h"
 
-#define AUDIO_RATE        16000                  // Hz, mono
-#define AUDIO_MIN_SAMPLES 320                    // 20 ms: fewer make no Whisper feature row (see mel_windows_init)
-#define MEL_N_FFT         400                    // STFT size and Hann window length
-#define MEL_HOP           160                    // 10 ms
-#define MEL_BANDS         80                     // mel filters
-#define MEL_BINS          (MEL_N_FFT / 2 + 1)    // 201 one-sided STFT bins
-#define MEL_WINDOW_FRAMES 3000                   // one Whisper window: 30 s of mel frames
-#define AUDIO_CHUNK_ROWS  10                     // feature rows per video frame (audio_feat_length [2, 2])
+#define AUDIO_RATE        16000               // Hz, mono
+#define AUDIO_MIN_SAMPLES 320                 // 20 ms: fewer make no Whisper feature row (see mel_windows_init)
+#define MEL_N_FFT         400                 // STFT size and Hann window length
+#define MEL_HOP           160                 // 10 ms
+#define MEL_BANDS         80                  // mel filters
+#define MEL_BINS          (MEL_N_FFT / 2 + 1) // 201 one-sided STFT bins
+#define MEL_WINDOW_FRAMES 3000                // one Whisper window: 30 s of mel frames
+#define AUDIO_CHUNK_ROWS  10                  // feature rows per video frame (audio_feat_length [2, 2])
 
 // --- a source of 16 kHz mono samples ----------------------------------------------------------------------
 // The log-mel needs two passes over a clip longer than one window (the dynamic-range floor is the maximum
@@ -116,7 +116,7 @@ const struct mel_info *mel_windows_info(const struct mel_windows *w);
 // A clip of one window is served from pass 1's energies; longer ones rewind the source once.
 ls_status mel_windows_next(struct mel_windows *w, float *window, int64_t *n_real);
 size_t mel_windows_bytes(const struct mel_windows *w); // memory held, for the bounded-memory claim
-void mel_windows_free(struct mel_windows *w);           // NULL is a no-op
+void mel_windows_free(struct mel_windows *w);          // NULL is a no-op
 
 // --- audio tokens per video frame (latentsync/whisper/audio2feature.py) ------------------------------------
 // Features Fa: (rows, levels, dim) row-major: rows at 50 per second, levels = encoder layers + 1 (5 for
@@ -133,7 +133,7 @@ void audio_chunk_span(int64_t frame, int64_t rows, int64_t *first_row, int64_t *
 // Builds frame's chunk (AUDIO_CHUNK_ROWS * levels, dim) from feature rows [first_row, first_row + n_rows)
 // held in `features` ((n_rows, levels, dim)) of a clip of `rows` rows. Fails when frame is outside
 // [0, audio_chunk_count(rows)) or a needed row is not held.
-ls_status audio_chunk_build(const float *features, int64_t first_row, int64_t n_rows, int64_t rows, int levels,
-                            int dim, int64_t frame, float *out);
+ls_status audio_chunk_build(const float *features, int64_t first_row, int64_t n_rows, int64_t rows, int levels, int dim,
+                            int64_t frame, float *out);
 
 #endif

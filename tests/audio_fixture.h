@@ -26,8 +26,10 @@ static inline st_file *fixture_open(const char *data_dir, const char *name) {
     }
     const char *v = st_metadata(f, "format_version");
     if (!v || strcmp(v, AUDIO_FIXTURE_VERSION) != 0) {
-        fprintf(stderr, "FAIL: %s: fixture format_version %s, expected %s; hint: regenerate it with "
-                "tests/reference/make_audio_fixtures.py\n", path, v ? v : "(none)", AUDIO_FIXTURE_VERSION);
+        fprintf(stderr,
+                "FAIL: %s: fixture format_version %s, expected %s; hint: regenerate it with "
+                "tests/reference/make_audio_fixtures.py\n",
+                path, v ? v : "(none)", AUDIO_FIXTURE_VERSION);
         st_close(f);
         return NULL;
     }
@@ -70,7 +72,8 @@ static inline void synth_signal(int16_t *out, int64_t n, uint32_t seed, int64_t 
 static inline float *s16_to_float(const int16_t *x, int64_t n) {
     float *y = malloc((size_t)n * sizeof *y);
     LS_ASSERT(y);
-    for (int64_t i = 0; i < n; i++) y[i] = (float)x[i] / 32768.0f;
+    for (int64_t i = 0; i < n; i++)
+        y[i] = (float)x[i] / 32768.0f;
     return y;
 }
 

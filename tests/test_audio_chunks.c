@@ -50,8 +50,8 @@ static void whole_chunks(const char *feat_name, const char *chunks_name) {
         bad += memcmp(out, ref + i * chunk_elems, sizeof out) != 0;
     }
     CHECK(bad == 0, "%s: %d of %lld chunks differ from feature2chunks'", feat_name, bad, (long long)n_chunks);
-    printf("pass chunks of %-7s %lld rows -> %lld chunks (50 x 4), equal to feature2chunks'\n", feat_name, (long long)rows,
-           (long long)n_chunks);
+    printf("pass chunks of %-7s %lld rows -> %lld chunks (50 x 4), equal to feature2chunks'\n", feat_name,
+           (long long)rows, (long long)n_chunks);
 }
 
 static void demo_counts(void) {
@@ -74,7 +74,8 @@ static void demo_counts(void) {
 static void sliding(void) {
     const int levels = 2, dim = 3, rows = 100;
     float feat[100 * 2 * 3], out[AUDIO_CHUNK_ROWS * 2 * 3], ref[AUDIO_CHUNK_ROWS * 2 * 3];
-    for (int i = 0; i < rows * levels * dim; i++) feat[i] = (float)i;
+    for (int i = 0; i < rows * levels * dim; i++)
+        feat[i] = (float)i;
     int bad = 0;
     for (int64_t frame = 0; frame < audio_chunk_count(rows); frame++) {
         int64_t lo, hi;

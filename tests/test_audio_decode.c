@@ -42,7 +42,8 @@ static void against_cli(const char *path, const char *label, const char *key, co
     if (head_name) {
         int64_t nh;
         const float *head = fixture_data(dec, head_name, DTYPE_F32, &nh);
-        for (int64_t i = 0; i < nh && (size_t)i < n; i++) max_diff = fmax(max_diff, fabs(x[i] - head[i]));
+        for (int64_t i = 0; i < nh && (size_t)i < n; i++)
+            max_diff = fmax(max_diff, fabs(x[i] - head[i]));
     }
     CHECK(same, "%s: %zu samples (s16 FNV-1a %s), the ffmpeg CLI gives %zu (%s); first second max |diff| %g", label, n,
           hash, expect, st_metadata(dec, k), max_diff);
@@ -141,7 +142,8 @@ static void bad_inputs(void) {
         struct mel_plan *p;
         struct mel_windows *w;
         CHECK_OK(mel_plan_init(&p));
-        CHECK_FAILS(mel_windows_init(&w, p, audio_reader_source(r)), LS_ERR_INPUT, "empty.wav: the audio stream is empty");
+        CHECK_FAILS(mel_windows_init(&w, p, audio_reader_source(r)), LS_ERR_INPUT,
+                    "empty.wav: the audio stream is empty");
         mel_plan_free(p);
         audio_reader_close(r);
     }
@@ -153,7 +155,8 @@ static void bad_inputs(void) {
 int main(int argc, char **argv) {
     if (argc < 3) return fprintf(stderr, "usage: test_audio_decode DATA_DIR ASSETS_DIR\n"), 2;
     data_dir = argv[1], assets = argv[2];
-    if (!(dec = fixture_open(data_dir, "decode.safetensors")) || !(chunks = fixture_open(data_dir, "chunks.safetensors")))
+    if (!(dec = fixture_open(data_dir, "decode.safetensors")) ||
+        !(chunks = fixture_open(data_dir, "chunks.safetensors")))
         return 1;
     struct audio_reader *probe;
     if (audio_reader_open(&probe, "/nonexistent.wav") == LS_ERR_UNSUPPORTED) {

@@ -19,11 +19,13 @@ static void filterbank(void) {
     int64_t n;
     const float *ref = fixture_data(fx, "filters", DTYPE_F32, &n);
     int bad = 0;
-    for (int i = 0; i < MEL_BANDS * MEL_BINS; i++) bad += f[i] != ref[i];
+    for (int i = 0; i < MEL_BANDS * MEL_BINS; i++)
+        bad += f[i] != ref[i];
     CHECK(n == MEL_BANDS * MEL_BINS && bad == 0, "%d of %d filterbank values differ from mel_filters.npz", bad,
           MEL_BANDS * MEL_BINS);
     float max = 0;
-    for (int i = 0; i < MEL_BANDS * MEL_BINS; i++) max = f[i] > max ? f[i] : max;
+    for (int i = 0; i < MEL_BANDS * MEL_BINS; i++)
+        max = f[i] > max ? f[i] : max;
     CHECK(fabsf(max - 0.0258807f) < 1e-7f && f[0] == 0 && f[MEL_BINS - 1] == 0, "largest entry %.7f", max);
     printf("pass filterbank: 16080 values bit-equal to mel_80\n");
     char path[1024];
@@ -37,7 +39,8 @@ static void filterbank(void) {
     char hex[65], buf[4096];
     sha256_init(&s);
     size_t got;
-    while ((got = fread(buf, 1, sizeof buf, fp)) > 0) sha256_update(&s, buf, got);
+    while ((got = fread(buf, 1, sizeof buf, fp)) > 0)
+        sha256_update(&s, buf, got);
     fclose(fp);
     sha256_final(&s, hex);
     CHECK(!strcmp(hex, st_metadata(fx, "mel_filters_npz_sha256")), "the committed filterbank is not the asset's");
@@ -69,7 +72,8 @@ static void fft_vs_dft(void) {
         }
         for (int b = 0; b < MEL_BANDS; b++) {
             double ref = 0;
-            for (int k = 0; k < MEL_BINS; k++) ref += fil[b * MEL_BINS + k] * power[k];
+            for (int k = 0; k < MEL_BINS; k++)
+                ref += fil[b * MEL_BINS + k] * power[k];
             double r = fabs(e[b] - ref) / ref;
             worst = r > worst ? r : worst;
         }
@@ -83,7 +87,8 @@ static void fft_vs_dft(void) {
 static void golden_clip(const char *label, const float *x, int64_t n, const char *ref_name) {
     int64_t n_ref, T = mel_frames(n);
     const float *ref = fixture_data(fx, ref_name, DTYPE_F32, &n_ref);
-    CHECK(n_ref == T * MEL_BANDS, "%s: %lld frames, the original has %lld values", label, (long long)T, (long long)n_ref);
+    CHECK(n_ref == T * MEL_BANDS, "%s: %lld frames, the original has %lld values", label, (long long)T,
+          (long long)n_ref);
     if (n_ref != T * MEL_BANDS) return;
     float *m = malloc((size_t)n_ref * sizeof *m);
     CHECK_OK(mel_log_spectrogram(plan, x, n, m));
@@ -133,7 +138,8 @@ static float *long_windows(struct audio_source src, const char *label) {
     CHECK(fabs(in->log_max - log_max_ref) <= 1e-4 * fabs(log_max_ref), "%s: clip maximum %.7f, original %.7f", label,
           in->log_max, log_max_ref);
     size_t win_elems = (size_t)MEL_BANDS * MEL_WINDOW_FRAMES;
-    float *all = malloc((size_t)n_win * win_elems * sizeof *all), *got = malloc((size_t)MEL_BANDS * n_cols * sizeof *got);
+    float *all = malloc((size_t)n_win * win_elems * sizeof *all),
+          *got = malloc((size_t)MEL_BANDS * n_cols * sizeof *got);
     double worst = 0;
     for (int64_t i = 0; i < n_win; i++) {
         int64_t n_real;
@@ -142,12 +148,14 @@ static float *long_windows(struct audio_source src, const char *label) {
         CHECK(n_real == n_real_ref[i], "%s window %lld: %lld real frames, original %d", label, (long long)i,
               (long long)n_real, n_real_ref[i]);
         for (int b = 0; b < MEL_BANDS; b++)
-            for (int64_t c = 0; c < n_cols; c++) got[b * n_cols + c] = win[b * MEL_WINDOW_FRAMES + cols[c]];
+            for (int64_t c = 0; c < n_cols; c++)
+                got[b * n_cols + c] = win[b * MEL_WINDOW_FRAMES + cols[c]];
         double err = rel_max_err(got, ref + i * MEL_BANDS * n_cols, MEL_BANDS * n_cols, NULL);
         worst = err > worst ? err : worst;
         int nonzero_pad = 0;
         for (int b = 0; b < MEL_BANDS; b++)
-            for (int64_t t = n_real; t < MEL_WINDOW_FRAMES; t++) nonzero_pad += win[b * MEL_WINDOW_FRAMES + t] != 0.0f;
+            for (int64_t t = n_real; t < MEL_WINDOW_FRAMES; t++)
+                nonzero_pad += win[b * MEL_WINDOW_FRAMES + t] != 0.0f;
         CHECK(nonzero_pad == 0, "%s window %lld: %d padded values are not 0.0", label, (long long)i, nonzero_pad);
     }
     int64_t n_real;
@@ -204,7 +212,8 @@ static ls_status gen_read(void *ctx, float *out, size_t max, size_t *got) {
         // blocks of the test signal, each restarted with a seed from its position: deterministic, so the
         // second pass reads what the first did
         synth_signal(buf, k, g->seed + (uint32_t)g->at, 0, 0);
-        for (int64_t i = 0; i < k; i++) out[*got + i] = (float)buf[i] / 32768.0f;
+        for (int64_t i = 0; i < k; i++)
+            out[*got + i] = (float)buf[i] / 32768.0f;
         *got += (size_t)k, g->at += k;
     }
     return LS_OK;
@@ -223,7 +232,8 @@ static void bounded_memory(void) {
     const struct mel_info *in = mel_windows_info(w);
     float *win = malloc(sizeof(float) * MEL_BANDS * MEL_WINDOW_FRAMES);
     int64_t n_real, n_win = 0, frames = 0;
-    while (mel_windows_next(w, win, &n_real) == LS_OK && n_real > 0) n_win++, frames += n_real;
+    while (mel_windows_next(w, win, &n_real) == LS_OK && n_real > 0)
+        n_win++, frames += n_real;
     double dt = time_now_s() - t0;
     CHECK(in->n_frames == 60000 && n_win == 20 && frames == 60000 && in->feature_rows == 30000 &&
               in->video_frames == 15002,
@@ -248,10 +258,12 @@ static void edge_cases(void) {
         CHECK_OK(mel_windows_next(w, win, &n_real));
         int bad = 0;
         for (int b = 0; b < MEL_BANDS; b++)
-            for (int t = 0; t < MEL_WINDOW_FRAMES; t++) bad += win[b * MEL_WINDOW_FRAMES + t] != (t < 200 ? -1.5f : 0.0f);
+            for (int t = 0; t < MEL_WINDOW_FRAMES; t++)
+                bad += win[b * MEL_WINDOW_FRAMES + t] != (t < 200 ? -1.5f : 0.0f);
         CHECK(n_real == 200 && bad == 0 && mel_windows_info(w)->log_max == -10.0f,
               "silence: %lld frames, %d values not -1.5 / 0", (long long)n_real, bad);
-        CHECK(mel_windows_info(w)->video_frames == 52, "2 s: %lld video frames", (long long)mel_windows_info(w)->video_frames);
+        CHECK(mel_windows_info(w)->video_frames == 52, "2 s: %lld video frames",
+              (long long)mel_windows_info(w)->video_frames);
         mel_windows_free(w);
     }
     // the shortest clip the original can use: 320 samples -> 2 frames -> 1 feature row -> 2 video frames
