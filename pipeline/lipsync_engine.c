@@ -11,8 +11,8 @@
 
 static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
 
-ls_status lipsync_engine_init(struct lipsync_engine *e, struct backend *be, struct whisper *w, struct vae *v,
-                              struct unet *u, const struct lipsync_settings *s) {
+ls_status lipsync_engine_init(struct lipsync_engine *e, struct backend *be, int cross_dim, struct vae *v, struct unet *u,
+                              const struct lipsync_settings *s) {
     memset(e, 0, sizeof *e);
     if (s->resolution < 64 || s->resolution % 64)
         return ls_fail(LS_ERR_USAGE, "resolution %d: expected a multiple of 64 (256 or 512)", s->resolution);
@@ -20,10 +20,10 @@ ls_status lipsync_engine_init(struct lipsync_engine *e, struct backend *be, stru
     if (v->config.latent_channels != 4 || u->config.in_channels != 13)
         return ls_fail(LS_ERR_INPUT, "the VAE (%d latent channels) and UNet (%d inputs) are not a LatentSync pair",
                        v->config.latent_channels, u->config.in_channels);
-    if (w->config.n_state * 1 != u->config.cross_dim)
-        return ls_fail(LS_ERR_INPUT, "Whisper width %d does not match the UNet's audio cross-attention width %d",
-                       w->config.n_state, u->config.cross_dim);
-    e->be = be, e->whisper = w, e->vae = v, e->unet = u;
+    if (cross_dim != u->config.cross_dim)
+        return ls_fail(LS_ERR_INPUT, "Whisper width %d does not match the UNet's audio cross-attention width %d "
+                                     "(384: Whisper tiny, 768: small)", cross_dim, u->config.cross_dim);
+    e->be = be, e->vae = v, e->unet = u;
     e->resolution = s->resolution;
     e->latent = s->resolution / 8;
     e->steps = s->steps, e->guidance = s->guidance, e->deepcache = s->deepcache;
@@ -41,13 +41,10 @@ ls_status lipsync_engine_init(struct lipsync_engine *e, struct backend *be, stru
     }
     size_t res2 = (size_t)s->resolution * s->resolution, lat2 = (size_t)e->latent * e->latent;
     size_t vae_io = (size_t)e->vae_batch * (3 * res2 + 8 * lat2) * 4 * 2;
-    size_t den = 0, wh = 0;
+    size_t den = 0;
     LS_TRY(denoise_plan(u, LIPSYNC_MAX_FRAMES, e->latent, e->latent, TOKENS, s->guidance, s->deepcache, &den));
     size_t den_io = (size_t)LIPSYNC_MAX_FRAMES * (5 * 4 * lat2 + 1 * lat2 + TOKENS * (size_t)u->config.cross_dim) * 4 * 2;
-    LS_TRY(whisper_plan(w, 1, &wh));
-    size_t wh_io = ((size_t)w->config.n_mels * 2 * w->config.n_ctx +
-                    (size_t)w->config.n_ctx * (w->config.n_layer + 1) * w->config.n_state) * 4;
-    e->act_bytes = max_sz(max_sz(enc, dec) + vae_io, max_sz(den + den_io, wh + wh_io)) + 65536;
+    e->act_bytes = max_sz(max_sz(enc, dec) + vae_io, den + den_io) + 65536;
     LS_TRY(arena_init(&e->act, be, e->act_bytes));
     e->act.name = "lipsync";
     log_msg(LOG_DEBUG, "arena: lipsync %.1f MiB (VAE batch %d, denoise %.1f MiB)", (double)e->act_bytes / (1 << 20),
@@ -59,20 +56,6 @@ void lipsync_engine_free(struct lipsync_engine *e) {
     if (!e) return;
     arena_free(&e->act);
     memset(e, 0, sizeof *e);
-}
-
-ls_status lipsync_engine_whisper(struct lipsync_engine *e, const float *mel, float *features) {
-    const struct whisper_config *c = &e->whisper->config;
-    arena *act = &e->act;
-    arena_reset(act);
-    tensor m, f;
-    LS_TRY(arena_tensor(act, &m, DTYPE_F32, 3, (int64_t[]){1, c->n_mels, 2 * c->n_ctx}));
-    LS_TRY(arena_tensor(act, &f, DTYPE_F32, 4, (int64_t[]){1, c->n_ctx, c->n_layer + 1, c->n_state}));
-    LS_TRY(tensor_upload(&m, mel));
-    LS_TRY(whisper_forward(e->whisper, act, &m, &f));
-    LS_TRY(tensor_download(&f, features));
-    arena_reset(act);
-    return LS_OK;
 }
 
 // pix = face / 255 * 2 - 1 (as (x / 255 - 0.5) / 0.5); masked = pix * mask

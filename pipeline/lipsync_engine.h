@@ -1,4 +1,4 @@
-// lipsync_engine.h — the model side of the lip-sync job: Whisper on one 30 s mel window, and one batch of
+// lipsync_engine.h — the model side of the lip-sync job (the audio side is audio_features.h): one batch of
 // aligned face crops through VAE encode (masked and reference), the DDIM/UNet loop with guidance and
 // DeepCache, VAE decode and the paste-back of the unmasked pixels (bytedance/LatentSync
 // lipsync_pipeline.py: prepare_masks_and_masked_images, prepare_mask_latents, prepare_image_latents, the
@@ -14,8 +14,8 @@
 
 struct lipsync_engine {
     struct backend *be;
-    struct whisper *whisper; // borrowed
-    struct vae *vae;
+    struct vae *vae; // borrowed
+
     struct unet *unet;
     int resolution; // face crop side: 256 (LatentSync 1.5) or 512 (1.6)
     int latent;     // resolution / 8
@@ -34,12 +34,10 @@ struct lipsync_settings {
     size_t vae_budget_bytes; // activation memory the VAE may use per call (0: 1 GiB)
 };
 
-ls_status lipsync_engine_init(struct lipsync_engine *e, struct backend *be, struct whisper *w, struct vae *v,
-                              struct unet *u, const struct lipsync_settings *s);
+// cross_dim: the Whisper width the audio tokens have (checked against the UNet's cross-attention).
+ls_status lipsync_engine_init(struct lipsync_engine *e, struct backend *be, int cross_dim, struct vae *v, struct unet *u,
+                              const struct lipsync_settings *s);
 void lipsync_engine_free(struct lipsync_engine *e);
-
-// Whisper on one window: mel (n_mels x 2*n_ctx, host, row-major) -> features (n_ctx x (layers+1) x dim, host).
-ls_status lipsync_engine_whisper(struct lipsync_engine *e, const float *mel, float *features);
 
 // Encodes f crops to the VAE posterior moments (f x 2L x h x w, host) of the masked and the full face.
 // faces: f pointers to (3, res, res) uint8 RGB planes; mask: (res, res) in [0, 1] (1 = keep).

@@ -2,6 +2,7 @@
 // component on named input tensors and writes named outputs, so any component can be audited against any
 // reference (the golden fixtures in tests/data/models are such pairs).
 //   whisper     in: mel (B, n_mels, 2*n_ctx)                 out: features (B, n_ctx, layers+1, dim)
+//               or --audio FILE: out mel (80, T), features (rows, layers+1, dim), chunks (frames, 50, dim)
 //   vae-encode  in: images (N, 3, H, W) in [-1, 1]           out: mean, logvar (N, 4, H/8, W/8), logvar clamped
 //   vae-decode  in: latents (N, 4, h, w), as diffusers' AutoencoderKL.decode takes them (already / 0.18215)
 //               out: images (N, 3, 8h, 8w)
@@ -11,6 +12,7 @@
 //               audio (F, T, D); flags --steps --guidance --deepcache     out: latents (1, 4, F, h, w)
 // --model is a model file of the component's kind (.safetensors or the original .pt) or a folder holding
 // whisper/unet/vae files (converted names or LatentSync's checkpoints/ layout).
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +20,12 @@
 
 #include "backends.h"
 #include "commands.h"
+#include "audio_features.h"
 #include "model_files.h"
 #include "models.h"
 
 struct eval_opts {
-    const char *component, *model, *in, *out, *device;
+    const char *component, *model, *in, *out, *device, *audio;
     int threads, heads, steps, deepcache;
     float guidance;
 };
@@ -30,6 +33,7 @@ struct eval_opts {
 static void usage(FILE *f) {
     fprintf(f, "usage: latentsync eval whisper|vae-encode|vae-decode|unet|denoise --model M --in X.safetensors\n"
                "                      --out Y.safetensors [--device cpu|cuda] [--threads N] [--heads 8]\n"
+               "       latentsync eval whisper --model M --audio FILE --out Y.safetensors   (mel, features, chunks)\n"
                "                      [--steps 20 --guidance 1.5 --deepcache 0]   (denoise)\n");
 }
 
@@ -101,6 +105,73 @@ static ls_status save(const char *path, const char *component, int n, const char
     return s;
 }
 
+// eval whisper --audio FILE: the whole audio path. mel (80, T) normalised; features (rows, levels, dim)
+// from 30 s windows; chunks (video frames, 10 * levels, dim) through the job's streaming path.
+static ls_status run_whisper_audio(const struct eval_opts *o, struct backend *be, const struct whisper *w) {
+    float *x = NULL, *mel = NULL, *feats = NULL, *chunks = NULL, *win = NULL, *wout = NULL;
+    size_t n = 0;
+    struct mel_plan *plan = NULL;
+    struct audio_features *af = NULL;
+    arena act = {0};
+    const struct whisper_config *c = &w->config;
+    int64_t levels = c->n_layer + 1, dim = c->n_state, T = 0, rows = 0, nch = 0;
+    ls_status s = 2 * c->n_ctx == MEL_WINDOW_FRAMES ? LS_OK
+                  : ls_fail(LS_ERR_INPUT, "%s: a %d-position Whisper; the audio path needs 1500 (30 s windows)",
+                            o->model, c->n_ctx);
+    if (!s) s = audio_load(o->audio, 4 * 3600, &x, &n);
+    if (!s) s = mel_plan_init(&plan);
+    if (!s) {
+        T = mel_frames(n);
+        if (T < 2) s = ls_fail(LS_ERR_INPUT, "%s: too short to lip-sync", o->audio);
+    }
+    if (!s) {
+        rows = audio_feature_rows(T);
+        mel = malloc((size_t)T * MEL_BANDS * 4), feats = malloc((size_t)(rows + 1) * levels * dim * 4);
+        win = malloc((size_t)MEL_BANDS * MEL_WINDOW_FRAMES * 4), wout = malloc((size_t)c->n_ctx * levels * dim * 4);
+        if (!mel || !feats || !win || !wout) s = ls_fail(LS_ERR_OOM, "eval: out of memory");
+    }
+    if (!s) s = mel_log_spectrogram(plan, x, (int64_t)n, mel); // (80, T), as the original's log_mel_spectrogram
+    size_t peak = 0;
+    if (!s) s = whisper_plan(w, 1, &peak);
+    if (!s) s = arena_init(&act, be, peak + ((size_t)MEL_BANDS * MEL_WINDOW_FRAMES + (size_t)c->n_ctx * levels * dim) * 4 + 1024);
+    tensor tm, tf;
+    if (!s) s = arena_tensor(&act, &tm, DTYPE_F32, 3, (int64_t[]){1, MEL_BANDS, MEL_WINDOW_FRAMES});
+    if (!s) s = arena_tensor(&act, &tf, DTYPE_F32, 4, (int64_t[]){1, c->n_ctx, levels, dim});
+    for (int64_t seek = 0, r = 0; !s && seek < T; seek += MEL_WINDOW_FRAMES) {
+        int64_t real = T - seek < MEL_WINDOW_FRAMES ? T - seek : MEL_WINDOW_FRAMES;
+        memset(win, 0, (size_t)MEL_BANDS * MEL_WINDOW_FRAMES * 4);
+        for (int64_t t = 0; t < real; t++)
+            for (int b = 0; b < MEL_BANDS; b++) win[(size_t)b * MEL_WINDOW_FRAMES + t] = mel[b * T + seek + t];
+        s = tensor_upload(&tm, win);
+        if (!s) s = whisper_forward(w, &act, &tm, &tf);
+        if (!s) s = tensor_download(&tf, wout);
+        if (!s) memcpy(feats + (size_t)r * levels * dim, wout, (size_t)(real / 2) * levels * dim * 4);
+        r += real / 2;
+    }
+    if (!s) s = audio_features_open(&af, o->audio, w, be);
+    if (!s) {
+        nch = audio_features_chunks(af);
+        chunks = malloc((size_t)nch * 10 * levels * dim * 4);
+        if (!chunks) s = ls_fail(LS_ERR_OOM, "eval: out of memory");
+    }
+    for (int64_t i = 0; !s && i < nch; i++) s = audio_features_chunk(af, i, chunks + (size_t)i * 10 * levels * dim);
+    if (!s) {
+        tensor a, b2, c2;
+        if (!s) {
+            tensor_wrap(&a, NULL, DTYPE_F32, 2, (int64_t[]){MEL_BANDS, T}, mel);
+            tensor_wrap(&b2, NULL, DTYPE_F32, 3, (int64_t[]){rows, levels, dim}, feats);
+            tensor_wrap(&c2, NULL, DTYPE_F32, 3, (int64_t[]){nch, 10 * levels, dim}, chunks);
+            s = st_save(o->out, 3, (const char *[]){"mel", "features", "chunks"}, (const tensor *[]){&a, &b2, &c2}, 2,
+                        (const char *[]){"generator", "component"}, (const char *[]){"latentsync eval " LS_VERSION, "whisper"});
+        }
+    }
+    audio_features_close(af);
+    arena_free(&act);
+    mel_plan_free(plan);
+    free(x), free(mel), free(feats), free(chunks), free(win), free(wout);
+    return s;
+}
+
 static ls_status run_whisper(const struct eval_opts *o, struct backend *be, st_file *in) {
     char path[1024];
     LS_TRY(component_file(o->model, "whisper", path, sizeof path));
@@ -108,6 +179,12 @@ static ls_status run_whisper(const struct eval_opts *o, struct backend *be, st_f
     LS_TRY(model_file_open(&mf, path, (const char *[]){"model_state_dict.", "", NULL}));
     struct whisper w;
     ls_status s = whisper_load(&w, &mf.src, be);
+    if (!s && o->audio) {
+        s = run_whisper_audio(o, be, &w);
+        whisper_free(&w);
+        model_file_close(&mf);
+        return s;
+    }
     tensor mel_view;
     if (!s) s = input_shape(in, "mel", &mel_view);
     size_t peak = 0;
@@ -254,6 +331,7 @@ int cmd_eval(int argc, char **argv) {
             return EXIT_USAGE;
         } else if (!strcmp(a, "--model")) o.model = argv[++i];
         else if (!strcmp(a, "--in")) o.in = argv[++i];
+        else if (!strcmp(a, "--audio")) o.audio = argv[++i];
         else if (!strcmp(a, "--out")) o.out = argv[++i];
         else if (!strcmp(a, "--device")) o.device = argv[++i];
         else if (!strcmp(a, "--threads")) {
@@ -279,7 +357,8 @@ int cmd_eval(int argc, char **argv) {
     static const char *const components[] = {"whisper", "vae-encode", "vae-decode", "unet", "denoise"};
     bool known = false;
     for (int i = 0; o.component && i < 5; i++) known = known || !strcmp(o.component, components[i]);
-    if (!known || !o.model || !o.in || !o.out) {
+    bool audio_ok = o.audio && o.component && !strcmp(o.component, "whisper");
+    if (!known || !o.model || !(o.in || audio_ok) || !o.out || (o.audio && !audio_ok)) {
         if (o.component && !known) fprintf(stderr, "latentsync: eval: unknown component '%s'\n", o.component);
         usage(stderr);
         return EXIT_USAGE;
@@ -287,8 +366,8 @@ int cmd_eval(int argc, char **argv) {
     struct backend *be;
     ls_status s = backend_init_by_name(o.device, o.threads, &be);
     if (s) return cli_fail(s);
-    st_file *in;
-    s = st_open(&in, o.in);
+    st_file *in = NULL;
+    if (o.in) s = st_open(&in, o.in);
     if (!s) {
         if (!strcmp(o.component, "whisper")) s = run_whisper(&o, be, in);
         else if (!strcmp(o.component, "vae-encode")) s = run_vae(&o, be, in, true);
