@@ -18,6 +18,9 @@ int main(int argc, char **argv) {
     FILE *probe = fopen(path, "rb");
     if (!probe) return printf("skip: %s absent\n", path), 77;
     fclose(probe);
+    struct audio_reader *reader;
+    if (audio_reader_open(&reader, path) == LS_ERR_UNSUPPORTED) return printf("skip: built without media (libav)\n"), 77;
+    audio_reader_close(reader);
     struct backend *cpu;
     LS_ASSERT(backend_cpu_init(&cpu, 2) == LS_OK);
     struct model_file mf;
