@@ -3,7 +3,7 @@
 #ifndef LS_AUDIO_FEATURES_H
 #define LS_AUDIO_FEATURES_H
 
-#include "audio.h"
+#include "pipeline.h"
 #include "models.h"
 
 struct audio_features;

@@ -130,13 +130,7 @@ static ls_status run_whisper_audio(const struct eval_opts *o, struct backend *be
         win = malloc((size_t)MEL_BANDS * MEL_WINDOW_FRAMES * 4), wout = malloc((size_t)c->n_ctx * levels * dim * 4);
         if (!mel || !feats || !win || !wout) s = ls_fail(LS_ERR_OOM, "eval: out of memory");
     }
-    if (!s) s = mel_energies(plan, x, n, 0, T, mel);
-    if (!s) {
-        mel_log10(mel, (size_t)T * MEL_BANDS);
-        float mx = -INFINITY;
-        for (int64_t i = 0; i < T * MEL_BANDS; i++) mx = mel[i] > mx ? mel[i] : mx;
-        mel_normalise(mel, (size_t)T * MEL_BANDS, mx);
-    }
+    if (!s) s = mel_log_spectrogram(plan, x, (int64_t)n, mel); // (80, T), as the original's log_mel_spectrogram
     size_t peak = 0;
     if (!s) s = whisper_plan(w, 1, &peak);
     if (!s) s = arena_init(&act, be, peak + ((size_t)MEL_BANDS * MEL_WINDOW_FRAMES + (size_t)c->n_ctx * levels * dim) * 4 + 1024);
@@ -147,7 +141,7 @@ static ls_status run_whisper_audio(const struct eval_opts *o, struct backend *be
         int64_t real = T - seek < MEL_WINDOW_FRAMES ? T - seek : MEL_WINDOW_FRAMES;
         memset(win, 0, (size_t)MEL_BANDS * MEL_WINDOW_FRAMES * 4);
         for (int64_t t = 0; t < real; t++)
-            for (int b = 0; b < MEL_BANDS; b++) win[(size_t)b * MEL_WINDOW_FRAMES + t] = mel[(seek + t) * MEL_BANDS + b];
+            for (int b = 0; b < MEL_BANDS; b++) win[(size_t)b * MEL_WINDOW_FRAMES + t] = mel[b * T + seek + t];
         s = tensor_upload(&tm, win);
         if (!s) s = whisper_forward(w, &act, &tm, &tf);
         if (!s) s = tensor_download(&tf, wout);
@@ -162,19 +156,14 @@ static ls_status run_whisper_audio(const struct eval_opts *o, struct backend *be
     }
     for (int64_t i = 0; !s && i < nch; i++) s = audio_features_chunk(af, i, chunks + (size_t)i * 10 * levels * dim);
     if (!s) {
-        float *mel_bt = malloc((size_t)T * MEL_BANDS * 4); // (80, T) as the original's log_mel_spectrogram
-        if (!mel_bt) s = ls_fail(LS_ERR_OOM, "eval: out of memory");
-        for (int64_t t = 0; !s && t < T; t++)
-            for (int b = 0; b < MEL_BANDS; b++) mel_bt[(size_t)b * T + t] = mel[t * MEL_BANDS + b];
         tensor a, b2, c2;
         if (!s) {
-            tensor_wrap(&a, NULL, DTYPE_F32, 2, (int64_t[]){MEL_BANDS, T}, mel_bt);
+            tensor_wrap(&a, NULL, DTYPE_F32, 2, (int64_t[]){MEL_BANDS, T}, mel);
             tensor_wrap(&b2, NULL, DTYPE_F32, 3, (int64_t[]){rows, levels, dim}, feats);
             tensor_wrap(&c2, NULL, DTYPE_F32, 3, (int64_t[]){nch, 10 * levels, dim}, chunks);
             s = st_save(o->out, 3, (const char *[]){"mel", "features", "chunks"}, (const tensor *[]){&a, &b2, &c2}, 2,
                         (const char *[]){"generator", "component"}, (const char *[]){"latentsync eval " LS_VERSION, "whisper"});
         }
-        free(mel_bt);
     }
     audio_features_close(af);
     arena_free(&act);
