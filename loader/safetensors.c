@@ -174,6 +174,35 @@ static ls_status parse_entry(st_file *f, const cJSON *it, uint64_t data_bytes, c
     return LS_OK;
 }
 
+// Bounds cJSON's work before it runs: a hostile header within the size limit could otherwise hold tens of
+// millions of values (gigabytes of nodes) or nest deep enough to exhaust the stack. Real files have about
+// 10 values per tensor and depth 3.
+#define ST_MAX_JSON_VALUES (4u << 20)
+#define ST_MAX_JSON_DEPTH 16
+static ls_status header_prescan(const char *label, const char *text, size_t n) {
+    size_t values = 0;
+    int depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\') i++;
+            else if (c == '"') in_string = false;
+            continue;
+        }
+        if (c == '"') in_string = true, values++;
+        else if (c == '{' || c == '[') {
+            if (++depth > ST_MAX_JSON_DEPTH)
+                return ls_fail(LS_ERR_INPUT, "%s: header nests deeper than %d levels", label, ST_MAX_JSON_DEPTH);
+            values++;
+        } else if (c == '}' || c == ']') depth--;
+        else if (c == ',') values++;
+        if (values > ST_MAX_JSON_VALUES)
+            return ls_fail(LS_ERR_INPUT, "%s: header holds more than %u JSON values", label, ST_MAX_JSON_VALUES);
+    }
+    return LS_OK;
+}
+
 static ls_status parse(st_file *f) {
     const char *L = f->label;
     if (f->n_bytes < 8) return ls_fail(LS_ERR_INPUT, "%s: %zu bytes: too short for a safetensors file", L, f->n_bytes);
@@ -188,6 +217,7 @@ static ls_status parse(st_file *f) {
     if (header < 2 || f->bytes[8] != '{') return ls_fail(LS_ERR_INPUT, "%s: header is not a JSON object", L);
     const char *text = (const char *)f->bytes + 8;
     const char *end_parsed = NULL;
+    LS_TRY(header_prescan(L, text, (size_t)header));
     cJSON *root = cJSON_ParseWithLengthOpts(text, (size_t)header, &end_parsed, false);
     if (!root) {
         size_t at = cJSON_GetErrorPtr() && cJSON_GetErrorPtr() >= text ? (size_t)(cJSON_GetErrorPtr() - text) : 0;
@@ -270,7 +300,7 @@ ls_status st_open_memory(st_file **out, const void *bytes, size_t n_bytes, const
 
 ls_status st_open(st_file **out, const char *path) {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); // a FIFO must not block the open
     if (fd < 0) return ls_fail(LS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {

@@ -3,6 +3,7 @@
 // nothing behind), and the corpus of malformed files in tests/data/safetensors_bad with the fragment each
 // one-line error must contain (tests/reference/make_bad_safetensors.py).
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -139,12 +140,36 @@ static void corpus(const char *data_dir) {
     CHECK_FAILS(st_open(&sf, "/"), LS_ERR_INPUT, "not a regular file");
 }
 
+// Hostile inputs made at run time (too big to commit, or not files): a FIFO must not hang the open, and a
+// header of millions of tiny JSON values within the size limit is refused before cJSON builds it.
+static void hostile(const char *dir) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/fifo.safetensors", dir);
+    if (mkfifo(path, 0600) == 0) {
+        st_file *f;
+        CHECK_FAILS(st_open(&f, path), LS_ERR_INPUT, "not a regular file");
+        unlink(path);
+    }
+    size_t n = 16 + ((size_t)5 << 21); // {"a":[0,0,0,...]} with 5 Mi values
+    uint8_t *b = malloc(n + 16);
+    if (!b) return;
+    size_t len = 0;
+    memcpy(b + 8, "{\"a\":[", 6), len = 6;
+    for (size_t i = 0; i < (size_t)5 << 20; i++) b[8 + len++] = '0', b[8 + len++] = ',';
+    b[8 + len - 1] = ']', b[8 + len++] = '}';
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)((uint64_t)len >> (8 * i));
+    st_file *f;
+    CHECK_FAILS(st_open_memory(&f, b, 8 + len, "values.safetensors"), LS_ERR_INPUT, "JSON values");
+    free(b);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) return fprintf(stderr, "usage: test_safetensors DATA_DIR\n"), 2;
     char dir[] = "/tmp/ls_st_XXXXXX";
     if (!mkdtemp(dir)) return 1;
     round_trip(dir);
     corpus(argv[1]);
+    hostile(dir);
     rmdir(dir);
     return harness_exit();
 }
